@@ -1,0 +1,3 @@
+"""ARIA Integration Marketplace."""
+
+__version__ = "0.1.0"

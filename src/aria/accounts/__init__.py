@@ -1,0 +1,1 @@
+"""Accounts: organizations, users, roles, API tokens, sessions."""

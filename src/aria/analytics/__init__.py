@@ -1,0 +1,1 @@
+"""Analytics: usage rollups and cost estimates."""

@@ -1,0 +1,67 @@
+"""`create_app()`: the ASGI application — API, probes, and (optionally) the embedded worker."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+
+from aria import __version__
+from aria.api import API_PREFIX, build_api_router
+from aria.config import Settings, get_settings
+from aria.errors import install_error_handlers
+from aria.middleware import RequestIdMiddleware
+from aria.runtime import Runtime
+from aria.status.views import router as status_router
+from aria.sync.queue import EmbeddedWorker
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    runtime: Runtime | None = None,
+    embedded_worker: bool = False,
+) -> FastAPI:
+    """Build the app. ``embedded_worker`` runs Huey consumer threads inside this process."""
+    runtime = runtime or Runtime(settings or get_settings())
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        worker = None
+        if embedded_worker:
+            worker = EmbeddedWorker(
+                runtime.huey, runtime.tasks, workers=runtime.settings.worker_threads
+            )
+            worker.start()
+        log.info("ARIA %s ready at %s", __version__, runtime.settings.base_url)
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
+            runtime.close()
+
+    app = FastAPI(
+        title="ARIA Integration Marketplace API",
+        version=__version__,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    app.add_middleware(RequestIdMiddleware)
+    app.include_router(status_router)
+    app.include_router(build_api_router())
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse(f"{API_PREFIX}/docs")
+
+    return app

@@ -1,0 +1,1 @@
+"""Catalog: entries, collections, search, reviews and ratings."""

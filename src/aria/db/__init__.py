@@ -1,0 +1,1 @@
+"""The data store: engine, sessions, the declarative base and the packaged migrations."""

@@ -1,0 +1,1 @@
+"""Installs: per-organization installations, configuration, health and activity."""

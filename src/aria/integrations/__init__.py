@@ -1,0 +1,1 @@
+"""Built-in integrations, one package each; they import only `aria.sdk`."""

@@ -1,0 +1,1 @@
+"""Mapping: declarative field maps, transforms and filters (no eval)."""

@@ -1,0 +1,53 @@
+"""The process's shared resources, built once from settings: engine, sessions, queue.
+
+Why a small container instead of module globals: tests build several apps with different
+databases and queues in one process, and nothing may leak between them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from huey import Huey
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from aria.config import Settings
+from aria.db.engine import make_engine, make_session_factory
+from aria.sync.queue import Tasks, build_huey, register_tasks
+
+
+@dataclass
+class Runtime:
+    """Settings plus the lazily built engine, session factory and queue."""
+
+    settings: Settings
+    _engine: Engine | None = field(default=None, repr=False)
+
+    @cached_property
+    def engine(self) -> Engine:
+        if self._engine is not None:
+            return self._engine
+        if self.settings.database_url is None:
+            self.settings.ensure_data_dir()
+        return make_engine(self.settings.resolved_database_url)
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        return make_session_factory(self.engine)
+
+    @cached_property
+    def huey(self) -> Huey:
+        if self.settings.queue_url is None:
+            self.settings.ensure_data_dir()
+        return build_huey(self.settings.resolved_queue_url)
+
+    @cached_property
+    def tasks(self) -> Tasks:
+        return register_tasks(self.huey)
+
+    def close(self) -> None:
+        """Release pooled connections (tests create and drop many runtimes)."""
+        if "engine" in self.__dict__:
+            self.engine.dispose()

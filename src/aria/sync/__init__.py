@@ -1,0 +1,1 @@
+"""Sync: jobs, scheduler, runner, checkpoints and the queue adapter."""

@@ -1,0 +1,1 @@
+"""Webhooks: inbound receiver and outbound deliveries."""
