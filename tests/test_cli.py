@@ -55,7 +55,9 @@ def test_setup_is_idempotent_and_db_check_passes(tmp_path: Path) -> None:
     check = _aria(tmp_path, "db", "check")
     assert check.returncode == 0, check.stderr
     assert "agree" in check.stderr
-    assert _aria(tmp_path, "db", "current").stdout.strip() == "0001"
+    from aria.db.migrate import head_revision
+
+    assert _aria(tmp_path, "db", "current").stdout.strip() == head_revision()
 
 
 def test_chosen_admin_password_is_never_printed(tmp_path: Path) -> None:

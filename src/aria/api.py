@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from aria import __version__
+from aria.accounts.views import router as accounts_router
+from aria.audit.views import router as audit_router
 
 API_PREFIX = "/api/v1"
 
@@ -18,4 +20,6 @@ def build_api_router() -> APIRouter:
         """Which ARIA this is (version), for API clients checking compatibility."""
         return {"product": "ARIA Integration Marketplace", "version": __version__}
 
+    router.include_router(accounts_router)
+    router.include_router(audit_router)
     return router

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
 from aria import __version__
+from aria.accounts.views import session_router
 from aria.api import API_PREFIX, build_api_router
 from aria.config import Settings, get_settings
 from aria.errors import install_error_handlers
@@ -59,6 +60,7 @@ def create_app(
     app.add_middleware(RequestIdMiddleware)
     app.include_router(status_router)
     app.include_router(build_api_router())
+    app.include_router(session_router)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

@@ -13,10 +13,18 @@ from aria import __version__
 from aria.config import Settings, SettingsError, get_settings
 from aria.logs import configure_logging
 from aria.runtime import Runtime
+from aria.vault.cli import vault_app
 
 app = typer.Typer(help="ARIA Integration Marketplace.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema and migrations.", no_args_is_help=True)
+user_app = typer.Typer(help="Users and memberships.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(vault_app, name="vault")
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+app.add_typer(audit_app, name="audit")
 console = Console(stderr=True, soft_wrap=True)
 log = logging.getLogger("aria.cli")
 
@@ -91,6 +99,157 @@ def db_current() -> None:
     from aria.db import migrate
 
     typer.echo(migrate.current_revision(_runtime().engine) or "none")
+
+
+@user_app.command("create")
+def user_create(
+    email: Annotated[str, typer.Option(help="The user's email (their login).")],
+    org: Annotated[str, typer.Option(help="Organization name; created if missing.")],
+    role: Annotated[str, typer.Option(help="owner, admin, integration_manager, analyst, viewer")],
+    password: Annotated[
+        str | None,
+        typer.Option(help="Password (min. 12 characters); prompted for when omitted."),
+    ] = None,
+) -> None:
+    """Create a user (or reuse an existing one) and give them ROLE in ORG."""
+    from aria.accounts import service
+    from aria.audit import service as audit
+    from aria.db.engine import transaction
+
+    runtime = _runtime()
+    try:
+        with transaction(runtime.sessions) as session:
+            organization = service.get_organization_by_name(session, name=org)
+            if organization is None:
+                organization = service.create_organization(session, name=org)
+            user = service.get_user_by_email(session, email=email)
+            if user is None:
+                secret = password or typer.prompt("Password", hide_input=True)
+                user = service.create_user(session, email=email, password=secret)
+            if service.get_membership(session, organization_id=organization.id, user_id=user.id):
+                raise service.AccountError(f"{user.email} is already a member of {org}")
+            service.add_membership(session, organization=organization, user=user, role=role)
+            audit.append(
+                session,
+                key=runtime.audit_key,
+                action="member.added",
+                actor="cli",
+                organization_id=organization.id,
+                target_type="user",
+                target_id=str(user.id),
+                details={"email": user.email, "role": role},
+            )
+    except service.AccountError as error:
+        raise _fail(str(error)) from None
+    console.print(f"{user.email} is {role} of {org}")
+
+
+@token_app.command("create")
+def token_create(
+    email: Annotated[str, typer.Option(help="The user the token acts for.")],
+    name: Annotated[str, typer.Option(help="A label, e.g. the automation using it.")],
+    org: Annotated[
+        str | None, typer.Option(help="Organization (default: the user's first).")
+    ] = None,
+) -> None:
+    """Create an API token and print it once (it is stored only as a hash)."""
+    from sqlalchemy import select
+
+    from aria.accounts import service, tokens
+    from aria.accounts.models import Membership, Organization
+    from aria.audit import service as audit
+    from aria.db.engine import transaction
+
+    runtime = _runtime()
+    with transaction(runtime.sessions) as session:
+        user = service.get_user_by_email(session, email=email)
+        if user is None:
+            raise _fail(f"no user {email}")
+        query = (
+            select(Organization)
+            .join(Membership, Membership.organization_id == Organization.id)
+            .where(Membership.user_id == user.id)
+            .order_by(Membership.created_at)
+        )
+        if org is not None:
+            query = query.where(Organization.name == org)
+        organization = session.scalars(query).first()
+        if organization is None:
+            raise _fail(f"{email} is not a member of {org or 'any organization'}")
+        issued = tokens.create(session, organization_id=organization.id, user_id=user.id, name=name)
+        audit.append(
+            session,
+            key=runtime.audit_key,
+            action="token.created",
+            actor="cli",
+            actor_user_id=user.id,
+            organization_id=organization.id,
+            target_type="api_token",
+            target_id=str(issued.record.id),
+            details={"name": name, "prefix": issued.record.prefix},
+        )
+    console.print(f"token {issued.record.id} for {email} in {organization.name} (shown once):")
+    typer.echo(issued.plaintext)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token: Annotated[str, typer.Argument(help="The token id, or the token itself.")],
+) -> None:
+    """Revoke a token by id or by value (for a leaked token)."""
+    import uuid
+
+    from sqlalchemy import select
+
+    from aria.accounts import tokens
+    from aria.accounts.models import ApiToken
+    from aria.audit import service as audit
+    from aria.db.engine import transaction
+
+    runtime = _runtime()
+    with transaction(runtime.sessions) as session:
+        if token.startswith(tokens.TOKEN_PREFIX):
+            record = session.scalar(
+                select(ApiToken).where(ApiToken.token_hash == tokens.hash_token(token))
+            )
+        else:
+            try:
+                record = session.get(ApiToken, uuid.UUID(token))
+            except ValueError:
+                record = None
+        if record is None:
+            raise _fail("no such token")
+        if not tokens.revoke(session, token=record):
+            console.print(f"token {record.id} was already revoked")
+            return
+        audit.append(
+            session,
+            key=runtime.audit_key,
+            action="token.revoked",
+            actor="cli",
+            organization_id=record.organization_id,
+            target_type="api_token",
+            target_id=str(record.id),
+            details={"name": record.name, "prefix": record.prefix},
+        )
+    console.print(f"revoked token {record.id} ({record.prefix}…)")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Recompute the audit log's hash chain; exit 1 at the first tampered entry."""
+    from aria.audit import service as audit
+
+    runtime = _runtime()
+    with runtime.sessions() as session:
+        result = audit.verify(session, key=runtime.audit_key)
+    if not result.ok:
+        raise _fail(
+            f"audit log tampered at entry {result.broken_at}: {result.reason} "
+            f"({result.checked} entries verified before it)",
+            1,
+        )
+    console.print(f"audit log intact: {result.checked} entries verified")
 
 
 def prepare(runtime: Runtime) -> None:

@@ -20,10 +20,13 @@ class AppError(Exception):
     status_code = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, details: Any = None) -> None:
+    def __init__(
+        self, message: str, *, details: Any = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.details = details
+        self.headers = headers
 
 
 class NotFound(AppError):
@@ -67,6 +70,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             error_body(error.code, error.message, jsonable_encoder(error.details)),
             status_code=error.status_code,
+            headers=error.headers,
         )
 
     @app.exception_handler(StarletteHTTPException)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from aria.config import Settings
 from aria.db.engine import make_engine, make_session_factory
+from aria.keys import derive_subkey
 from aria.sync.queue import Tasks, build_huey, register_tasks
 
 
@@ -46,6 +47,16 @@ class Runtime:
     @cached_property
     def tasks(self) -> Tasks:
         return register_tasks(self.huey)
+
+    @cached_property
+    def audit_key(self) -> bytes:
+        """Keys the audit log's hash chain; derived, never the master key itself."""
+        return derive_subkey(self.settings.master_key_bytes(), "audit-chain")
+
+    @cached_property
+    def session_key(self) -> bytes:
+        """Derives CSRF tokens from session ids."""
+        return derive_subkey(self.settings.session_secret().encode(), "csrf")
 
     def close(self) -> None:
         """Release pooled connections (tests create and drop many runtimes)."""

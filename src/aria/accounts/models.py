@@ -14,13 +14,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    Uuid,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from aria.accounts.permissions import ROLES
 from aria.db.base import Base, Timestamps, UuidPrimaryKey, one_of
 from aria.db.types import JSONType, UTCDateTime, utcnow
-
-ROLES = ("owner", "admin", "integration_manager", "analyst", "viewer")
 
 
 class Organization(UuidPrimaryKey, Timestamps, Base):
@@ -57,10 +57,10 @@ class Membership(UuidPrimaryKey, Timestamps, Base):
     )
 
     organization_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False
+        Uuid, ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False
     )
     user_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
     )
     role: Mapped[str] = mapped_column(String(32), nullable=False)
 
@@ -72,10 +72,10 @@ class ApiToken(UuidPrimaryKey, Base):
     __table_args__ = (Index(None, "organization_id", "revoked_at"),)
 
     organization_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False
+        Uuid, ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False
     )
     user_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
     )
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     prefix: Mapped[str] = mapped_column(String(32), nullable=False, index=True)
@@ -84,4 +84,26 @@ class ApiToken(UuidPrimaryKey, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class UserSession(UuidPrimaryKey, Base):
+    """A browser session: the cookie carries a random id whose hash is stored here,
+    so logging out or locking a user really ends the session server-side."""
+
+    __tablename__ = "user_sessions"
+    __table_args__ = (Index(None, "user_id", "revoked_at"),)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    )
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    ip_address: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

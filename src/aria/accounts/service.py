@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -47,6 +48,13 @@ def create_organization(session: Session, *, name: str) -> Organization:
 
 def get_user_by_email(session: Session, *, email: str) -> User | None:
     return session.scalar(select(User).where(User.email == normalize_email(email)))
+
+
+def get_user(session: Session, *, user_id: uuid.UUID) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise AccountError("user not found")
+    return user
 
 
 def create_user(
@@ -119,3 +127,57 @@ def ensure_first_owner(
     return FirstOwner(
         email=user.email, organization=organization.name, created=True, password=generated
     )
+
+
+def list_members(session: Session, *, organization_id: uuid.UUID) -> list[tuple[User, str]]:
+    rows = session.execute(
+        select(User, Membership.role)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.organization_id == organization_id)
+        .order_by(User.email)
+    )
+    return [(user, role) for user, role in rows]
+
+
+def get_membership(
+    session: Session, *, organization_id: uuid.UUID, user_id: uuid.UUID
+) -> Membership | None:
+    return session.scalar(
+        select(Membership).where(
+            Membership.organization_id == organization_id, Membership.user_id == user_id
+        )
+    )
+
+
+def _owner_count(session: Session, organization_id: uuid.UUID) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Membership)
+            .where(Membership.organization_id == organization_id, Membership.role == "owner")
+        )
+        or 0
+    )
+
+
+def change_role(session: Session, *, membership: Membership, role: str) -> str:
+    """Set a new role; refuses to leave an organization without an owner. Returns the old."""
+    if role not in ROLES:
+        raise AccountError(f"role must be one of {', '.join(ROLES)}")
+    old = membership.role
+    if (
+        old == "owner"
+        and role != "owner"
+        and _owner_count(session, membership.organization_id) <= 1
+    ):
+        raise AccountError("an organization must keep at least one owner")
+    membership.role = role
+    session.flush()
+    return old
+
+
+def remove_member(session: Session, *, membership: Membership) -> None:
+    if membership.role == "owner" and _owner_count(session, membership.organization_id) <= 1:
+        raise AccountError("an organization must keep at least one owner")
+    session.delete(membership)
+    session.flush()

@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, Numeric, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, Integer, Numeric, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from aria.db.base import Base, Timestamps, UuidPrimaryKey, between
@@ -24,13 +24,13 @@ class UsageDaily(UuidPrimaryKey, Timestamps, Base):
     )
 
     organization_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False
+        Uuid, ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False
     )
     integration_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("integration_catalog.id", ondelete="CASCADE"), nullable=False
+        Uuid, ForeignKey("integration_catalog.id", ondelete="CASCADE"), nullable=False
     )
     installation_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("integration_installations.id", ondelete="SET NULL")
+        Uuid, ForeignKey("integration_installations.id", ondelete="SET NULL")
     )
     day: Mapped[date] = mapped_column(Date, nullable=False)
     api_calls: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from aria.db.base import Base
@@ -27,10 +27,10 @@ class AuditEntry(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     organization_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("organizations.id", ondelete="SET NULL")
+        Uuid, ForeignKey("organizations.id", ondelete="SET NULL")
     )
     actor_user_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
+        Uuid, ForeignKey("users.id", ondelete="SET NULL")
     )
     actor: Mapped[str] = mapped_column(String(320), nullable=False)
     action: Mapped[str] = mapped_column(String(100), nullable=False)
@@ -39,5 +39,6 @@ class AuditEntry(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False, default=dict)
     ip_address: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
-    prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    # Unique: two writers racing for the same predecessor cannot fork the chain.
+    prev_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
     entry_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)

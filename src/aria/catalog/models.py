@@ -16,29 +16,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    Uuid,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from aria.db.base import Base, Timestamps, UuidPrimaryKey, between, one_of
 from aria.db.types import JSONType, UTCDateTime
-
-CATEGORIES = (
-    "edr",
-    "vuln_mgmt",
-    "threat_intel",
-    "siem",
-    "ticketing",
-    "cloud_security",
-    "iam",
-    "network_security",
-    "dlp",
-    "email_security",
-    "backup",
-    "config_mgmt",
-)
-PRICING_MODELS = ("free", "freemium", "paid", "enterprise")
-LISTING_STATUSES = ("official", "community", "beta", "deprecated")
-COMPLEXITIES = ("easy", "moderate", "advanced")
+from aria.sdk.metadata import CATEGORIES, COMPLEXITIES, LISTING_STATUSES, PRICING_MODELS
 
 
 class CatalogEntry(UuidPrimaryKey, Timestamps, Base):
@@ -110,10 +94,10 @@ class CollectionItem(UuidPrimaryKey, Base):
     __table_args__ = (UniqueConstraint("collection_id", "integration_id"),)
 
     collection_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("integration_collections.id", ondelete="CASCADE"), nullable=False
+        Uuid, ForeignKey("integration_collections.id", ondelete="CASCADE"), nullable=False
     )
     integration_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("integration_catalog.id", ondelete="CASCADE"), nullable=False, index=True
+        Uuid, ForeignKey("integration_catalog.id", ondelete="CASCADE"), nullable=False, index=True
     )
     display_order: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
@@ -133,13 +117,13 @@ class Review(UuidPrimaryKey, Timestamps, Base):
     )
 
     integration_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("integration_catalog.id", ondelete="CASCADE"), nullable=False
+        Uuid, ForeignKey("integration_catalog.id", ondelete="CASCADE"), nullable=False
     )
     organization_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True
+        Uuid, ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True
     )
     user_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
     )
     rating: Mapped[int] = mapped_column(Integer, nullable=False)
     ease_of_use_rating: Mapped[int | None] = mapped_column(Integer)

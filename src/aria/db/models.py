@@ -8,6 +8,7 @@ from aria.db.base import Base
 from aria.installs import models as installs_models
 from aria.mapping import models as mapping_models
 from aria.sync import models as sync_models
+from aria.vault import models as vault_models
 from aria.webhooks import models as webhooks_models
 
 __all__ = [
@@ -19,5 +20,6 @@ __all__ = [
     "installs_models",
     "mapping_models",
     "sync_models",
+    "vault_models",
     "webhooks_models",
 ]

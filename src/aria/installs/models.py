@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    Uuid,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -58,13 +59,13 @@ class Installation(UuidPrimaryKey, Timestamps, Base):
     )
 
     organization_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False
+        Uuid, ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False
     )
     integration_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("integration_catalog.id", ondelete="RESTRICT"), nullable=False
+        Uuid, ForeignKey("integration_catalog.id", ondelete="RESTRICT"), nullable=False
     )
     installed_by: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
+        Uuid, ForeignKey("users.id", ondelete="SET NULL")
     )
     status: Mapped[str] = mapped_column(String(20), nullable=False, default="configuring")
     status_reason: Mapped[str | None] = mapped_column(Text)
@@ -88,7 +89,7 @@ class Configuration(UuidPrimaryKey, Base):
     __table_args__ = (UniqueConstraint("installation_id", "version"),)
 
     installation_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("integration_installations.id", ondelete="CASCADE"), nullable=False
+        Uuid, ForeignKey("integration_installations.id", ondelete="CASCADE"), nullable=False
     )
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     settings: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False, default=dict)
@@ -96,7 +97,7 @@ class Configuration(UuidPrimaryKey, Base):
     config_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     is_current: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     created_by: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
+        Uuid, ForeignKey("users.id", ondelete="SET NULL")
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
@@ -108,7 +109,7 @@ class Credential(UuidPrimaryKey, Timestamps, Base):
     __table_args__ = (UniqueConstraint("installation_id", "field_name"),)
 
     installation_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("integration_installations.id", ondelete="CASCADE"), nullable=False
+        Uuid, ForeignKey("integration_installations.id", ondelete="CASCADE"), nullable=False
     )
     field_name: Mapped[str] = mapped_column(String(100), nullable=False)
     credential_type: Mapped[str] = mapped_column(String(50), nullable=False, default="secret")
@@ -135,13 +136,13 @@ class ActivityLog(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     organization_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False
+        Uuid, ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False
     )
     installation_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("integration_installations.id", ondelete="SET NULL")
+        Uuid, ForeignKey("integration_installations.id", ondelete="SET NULL")
     )
     integration_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("integration_catalog.id", ondelete="CASCADE"), nullable=False
+        Uuid, ForeignKey("integration_catalog.id", ondelete="CASCADE"), nullable=False
     )
     activity_type: Mapped[str] = mapped_column(String(30), nullable=False)
     direction: Mapped[str] = mapped_column(String(10), nullable=False, default="internal")
@@ -157,7 +158,7 @@ class ActivityLog(Base):
     request_id: Mapped[str | None] = mapped_column(String(64))
     triggered_by: Mapped[str] = mapped_column(String(20), nullable=False, default="system")
     triggered_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
+        Uuid, ForeignKey("users.id", ondelete="SET NULL")
     )
     details: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)

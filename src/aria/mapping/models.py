@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from aria.db.base import Base, Timestamps, UuidPrimaryKey
@@ -22,7 +22,7 @@ class DataMapping(UuidPrimaryKey, Timestamps, Base):
     )
 
     installation_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("integration_installations.id", ondelete="CASCADE"), nullable=False
+        Uuid, ForeignKey("integration_installations.id", ondelete="CASCADE"), nullable=False
     )
     source_type: Mapped[str] = mapped_column(String(50), nullable=False)
     name: Mapped[str] = mapped_column(String(200), nullable=False)

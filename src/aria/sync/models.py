@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from aria.db.base import Base, Timestamps, UuidPrimaryKey, between, one_of
@@ -31,10 +31,10 @@ class SyncJob(UuidPrimaryKey, Timestamps, Base):
     )
 
     organization_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False
+        Uuid, ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False
     )
     installation_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("integration_installations.id", ondelete="CASCADE"), nullable=False
+        Uuid, ForeignKey("integration_installations.id", ondelete="CASCADE"), nullable=False
     )
     job_type: Mapped[str] = mapped_column(String(20), nullable=False)
     status: Mapped[str] = mapped_column(String(20), nullable=False, default="pending")
@@ -52,7 +52,7 @@ class SyncJob(UuidPrimaryKey, Timestamps, Base):
     error_message: Mapped[str | None] = mapped_column(Text)
     triggered_by: Mapped[str] = mapped_column(String(20), nullable=False, default="schedule")
     triggered_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
+        Uuid, ForeignKey("users.id", ondelete="SET NULL")
     )
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

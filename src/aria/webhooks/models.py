@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from aria.db.base import Base, Timestamps, UuidPrimaryKey, one_of
@@ -22,9 +22,10 @@ class Webhook(UuidPrimaryKey, Timestamps, Base):
     __table_args__ = (one_of("verification_method", VERIFICATION_METHODS),)
 
     organization_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True
+        Uuid, ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True
     )
     installation_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid,
         ForeignKey("integration_installations.id", ondelete="CASCADE"),
         nullable=False,
         index=True,

@@ -1,0 +1,66 @@
+"""An app with two organizations, each with an owner, and helpers to add members/tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from fastapi.testclient import TestClient
+
+from aria.accounts import service, tokens
+from aria.accounts.models import Organization, User
+from aria.app import create_app
+from aria.config import Settings
+from aria.db.engine import transaction
+from aria.runtime import Runtime
+
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass
+class Member:
+    user: User
+    organization: Organization
+    role: str
+    token: str
+
+
+class World:
+    """Two tenants and a way to add people to them."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        with transaction(runtime.sessions) as session:
+            self.org_a = service.create_organization(session, name="Org A")
+            self.org_b = service.create_organization(session, name="Org B")
+        self.owner_a = self.member("owner-a@example.com", self.org_a, "owner")
+        self.owner_b = self.member("owner-b@example.com", self.org_b, "owner")
+
+    def member(self, email: str, organization: Organization, role: str) -> Member:
+        with transaction(self.runtime.sessions) as session:
+            user = service.get_user_by_email(session, email=email) or service.create_user(
+                session, email=email, password=PASSWORD
+            )
+            org = session.get(Organization, organization.id)
+            assert org is not None
+            service.add_membership(session, organization=org, user=user, role=role)
+            issued = tokens.create(
+                session, organization_id=org.id, user_id=user.id, name=f"{role} token"
+            )
+        return Member(user=user, organization=organization, role=role, token=issued.plaintext)
+
+
+def bearer(member: Member) -> dict[str, str]:
+    return {"Authorization": f"Bearer {member.token}"}
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings), base_url="http://testserver") as client:
+        yield client
+
+
+@pytest.fixture
+def world(client: TestClient) -> World:
+    return World(client.app.state.runtime)  # type: ignore[attr-defined]
