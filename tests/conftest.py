@@ -10,14 +10,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from aria.app import create_app
 from aria.config import Settings, load_settings
 from aria.db import migrate
 from aria.db.engine import make_engine, make_session_factory
 from aria.runtime import Runtime
+from tests.support import World
 
 PG_URL = os.environ.get("ARIA_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("ARIA_TEST_REDIS_URL")
@@ -124,6 +127,31 @@ def runtime(settings: Settings) -> Iterator[Runtime]:
     runtime = Runtime(settings)
     yield runtime
     runtime.close()
+
+
+@pytest.fixture
+def app_runtime(settings: Settings) -> Runtime:
+    """A runtime whose registry holds the example integration, its catalog row synced."""
+    from aria.catalog.service import sync_catalog
+    from aria.db.engine import transaction
+    from tests.support import example_registry
+
+    runtime = Runtime(settings, _registry=example_registry())
+    with transaction(runtime.sessions) as session:
+        sync_catalog(session, registry=runtime.registry)
+    return runtime
+
+
+@pytest.fixture
+def client(app_runtime: Runtime) -> Iterator[TestClient]:
+    with TestClient(create_app(runtime=app_runtime), base_url="http://testserver") as client:
+        yield client
+
+
+@pytest.fixture
+def world(client: TestClient) -> World:
+    """Org A and Org B, each with an owner holding an API token."""
+    return World(client.app.state.runtime)  # type: ignore[attr-defined]
 
 
 @pytest.fixture(params=QUEUES)

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from aria import __version__
 from aria.accounts.views import router as accounts_router
 from aria.audit.views import router as audit_router
+from aria.installs.views import router as installs_router
 
 API_PREFIX = "/api/v1"
 
@@ -22,4 +23,5 @@ def build_api_router() -> APIRouter:
 
     router.include_router(accounts_router)
     router.include_router(audit_router)
+    router.include_router(installs_router)
     return router

@@ -20,6 +20,8 @@ db_app = typer.Typer(help="Database schema and migrations.", no_args_is_help=Tru
 user_app = typer.Typer(help="Users and memberships.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
+catalog_app = typer.Typer(help="The integration catalog.", no_args_is_help=True)
+app.add_typer(catalog_app, name="catalog")
 app.add_typer(db_app, name="db")
 app.add_typer(vault_app, name="vault")
 app.add_typer(user_app, name="user")
@@ -252,6 +254,27 @@ def audit_verify() -> None:
     console.print(f"audit log intact: {result.checked} entries verified")
 
 
+def sync_catalog(runtime: Runtime) -> None:
+    """Write every registered integration into the catalog and report what changed."""
+    from aria.catalog.service import sync_catalog as sync
+    from aria.db.engine import transaction
+
+    with transaction(runtime.sessions) as session:
+        report = sync(session, registry=runtime.registry)
+    console.print(
+        f"catalog: {len(report.created)} new, {len(report.updated)} updated, "
+        f"{len(report.deprecated)} deprecated, {report.unchanged} unchanged"
+    )
+    for error in report.load_errors:
+        console.print(f"[yellow]integration failed to load:[/] {error}", highlight=False)
+
+
+@catalog_app.command("sync")
+def catalog_sync() -> None:
+    """Register installed integrations in the catalog (idempotent; also run at start)."""
+    sync_catalog(_runtime())
+
+
 def prepare(runtime: Runtime) -> None:
     """Everything `make run` needs before serving; each step is idempotent."""
     from aria.accounts.service import AccountError, ensure_first_owner
@@ -262,6 +285,7 @@ def prepare(runtime: Runtime) -> None:
     settings.master_key_bytes()
     settings.session_secret()
     migrate.upgrade(runtime.engine)
+    sync_catalog(runtime)
     admin_password = settings.admin_password.get_secret_value() if settings.admin_password else None
     try:
         with transaction(runtime.sessions) as session:

@@ -11,6 +11,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from aria.vault.errors import VaultError
+
 log = logging.getLogger(__name__)
 
 
@@ -72,6 +74,12 @@ def install_error_handlers(app: FastAPI) -> None:
             status_code=error.status_code,
             headers=error.headers,
         )
+
+    @app.exception_handler(VaultError)
+    async def _vault_error(_request: Request, error: VaultError) -> JSONResponse:
+        # Names the installation, never key material; the fix is to re-enter credentials.
+        log.error("vault: %s", error)
+        return JSONResponse(error_body("vault_error", str(error)), status_code=409)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:

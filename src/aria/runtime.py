@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from huey import Huey
 from sqlalchemy import Engine
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from aria.config import Settings
 from aria.db.engine import make_engine, make_session_factory
 from aria.keys import derive_subkey
+from aria.sdk.registry import Registry, discover
 from aria.sync.queue import Tasks, build_huey, register_tasks
 
 
@@ -25,6 +27,8 @@ class Runtime:
 
     settings: Settings
     _engine: Engine | None = field(default=None, repr=False)
+    _registry: Registry | None = field(default=None, repr=False)
+    _sandboxes: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @cached_property
     def engine(self) -> Engine:
@@ -49,9 +53,24 @@ class Runtime:
         return register_tasks(self.huey)
 
     @cached_property
+    def registry(self) -> Registry:
+        """Installed integrations (entry points), discovered once per process."""
+        return self._registry if self._registry is not None else discover()
+
+    @cached_property
+    def master_key(self) -> bytes:
+        return self.settings.master_key_bytes()
+
+    def sandbox_app(self, key: str) -> Any:
+        """One in-process sandbox per integration, so its state (issued tokens) persists."""
+        if key not in self._sandboxes:
+            self._sandboxes[key] = self.registry.get(key).sandbox_app()
+        return self._sandboxes[key]
+
+    @cached_property
     def audit_key(self) -> bytes:
         """Keys the audit log's hash chain; derived, never the master key itself."""
-        return derive_subkey(self.settings.master_key_bytes(), "audit-chain")
+        return derive_subkey(self.master_key, "audit-chain")
 
     @cached_property
     def session_key(self) -> bytes:

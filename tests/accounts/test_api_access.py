@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from aria.accounts.models import ApiToken
 from aria.audit.models import AuditEntry
-from tests.accounts.conftest import PASSWORD, World, bearer
+from tests.support import PASSWORD, World, bearer
 
 
 def test_me_requires_a_valid_token(client: TestClient, world: World) -> None:

@@ -10,7 +10,7 @@ import re
 
 from fastapi.testclient import TestClient
 
-from tests.accounts.conftest import World, bearer
+from tests.support import World, bearer
 
 PARAM = re.compile(r"{(\w+)}")
 
@@ -18,10 +18,24 @@ PARAM = re.compile(r"{(\w+)}")
 def _ids_of_org_a(client: TestClient, world: World) -> dict[str, str]:
     token = client.post("/api/v1/tokens", json={"name": "a"}, headers=bearer(world.owner_a))
     analyst = world.member("analyst-a@example.com", world.org_a, "analyst")
-    return {"token_id": token.json()["id"], "user_id": str(analyst.user.id)}
+    installation = client.post(
+        "/api/v1/installations",
+        json={"integration_key": "acme-edr", "mode": "sandbox"},
+        headers=bearer(world.owner_a),
+    )
+    assert installation.status_code == 201, installation.text
+    return {
+        "token_id": token.json()["id"],
+        "user_id": str(analyst.user.id),
+        "installation_id": installation.json()["id"],
+    }
 
 
-BODIES = {"PATCH": {"role": "viewer"}, "POST": {}, "PUT": {}}
+# A valid body per route, so a 404 comes from scoping rather than from validation.
+BODIES = {
+    ("patch", "/api/v1/members/{user_id}"): {"role": "viewer"},
+    ("patch", "/api/v1/installations/{installation_id}"): {"sync_frequency": "weekly"},
+}
 
 
 def test_other_organizations_ids_are_not_found(client: TestClient, world: World) -> None:
@@ -37,7 +51,10 @@ def test_other_organizations_ids_are_not_found(client: TestClient, world: World)
         path = PARAM.sub(lambda m: ids[m.group(1)], template)
         for method in operations:
             response = client.request(
-                method.upper(), path, headers=bearer(world.owner_b), json=BODIES.get(method.upper())
+                method.upper(),
+                path,
+                headers=bearer(world.owner_b),
+                json=BODIES.get((method, template)),
             )
             assert response.status_code == 404, (method, template, response.text)
             checked += 1
@@ -49,3 +66,8 @@ def test_other_organizations_ids_are_not_found(client: TestClient, world: World)
     assert {m["email"]: m["role"] for m in members}["analyst-a@example.com"] == "analyst"
     tokens = client.get("/api/v1/tokens", headers=bearer(world.owner_a)).json()
     assert next(t for t in tokens if t["id"] == ids["token_id"])["revoked_at"] is None
+    installation = client.get(
+        f"/api/v1/installations/{ids['installation_id']}", headers=bearer(world.owner_a)
+    ).json()
+    assert (installation["status"], installation["sync_frequency"]) == ("configuring", "daily")
+    assert installation["config_version"] == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from aria.accounts import sessions
-from tests.accounts.conftest import PASSWORD, World
+from tests.support import PASSWORD, World
 
 
 def _login(client: TestClient, email: str, password: str = PASSWORD) -> str:

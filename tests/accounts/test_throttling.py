@@ -11,7 +11,7 @@ from sqlalchemy import select
 from aria.accounts.login import FREE_ATTEMPTS, LOCK_AFTER, LOCK_FOR, backoff, login
 from aria.audit.models import AuditEntry
 from aria.db.types import utcnow
-from tests.accounts.conftest import PASSWORD, World
+from tests.support import PASSWORD, World
 
 
 def test_backoff_grows_then_locks() -> None:

@@ -4,9 +4,7 @@ state changes."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -14,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from aria.accounts import sessions as browser_sessions
 from aria.accounts import tokens
-from aria.accounts.permissions import Permission, can
+from aria.accounts.permissions import Permission
+from aria.accounts.principal import Principal
 from aria.errors import AppError, Forbidden
 from aria.runtime import Runtime
 
@@ -26,25 +25,6 @@ CSRF_FIELD = "csrf_token"
 class Unauthorized(AppError):
     status_code = 401
     code = "unauthorized"
-
-
-@dataclass(frozen=True)
-class Principal:
-    """The caller: a user acting in one organization with one role."""
-
-    user_id: uuid.UUID
-    email: str
-    organization_id: uuid.UUID
-    role: str
-    via: str  # "token" or "session"
-    credential_id: uuid.UUID
-
-    def can(self, permission: Permission) -> bool:
-        return can(self.role, permission)
-
-    def require(self, permission: Permission) -> None:
-        if not self.can(permission):
-            raise Forbidden(f"role {self.role!r} may not {permission.value.replace('_', ' ')}")
 
 
 def get_runtime(request: Request) -> Runtime:

@@ -1,19 +1,14 @@
-"""An app with two organizations, each with an owner, and helpers to add members/tokens."""
+"""Shared test helpers: two tenants with owners and tokens, and the example integration."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
-
-import pytest
-from fastapi.testclient import TestClient
 
 from aria.accounts import service, tokens
 from aria.accounts.models import Organization, User
-from aria.app import create_app
-from aria.config import Settings
 from aria.db.engine import transaction
 from aria.runtime import Runtime
+from aria.sdk.registry import Registry
 
 PASSWORD = "correct horse battery staple"
 
@@ -55,12 +50,8 @@ def bearer(member: Member) -> dict[str, str]:
     return {"Authorization": f"Bearer {member.token}"}
 
 
-@pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings), base_url="http://testserver") as client:
-        yield client
+def example_registry() -> Registry:
+    """A registry holding only the SDK's example integration (Acme EDR, with its sandbox)."""
+    from tests.sdk.example_integration import AcmeEdr
 
-
-@pytest.fixture
-def world(client: TestClient) -> World:
-    return World(client.app.state.runtime)  # type: ignore[attr-defined]
+    return Registry(integrations={AcmeEdr.key: AcmeEdr})
