@@ -14,6 +14,8 @@ from huey import Huey
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from aria.accounts.ratelimit import ApiRateLimiter
+from aria.accounts.ratelimit import build as build_rate_limiter
 from aria.config import Settings
 from aria.db.engine import make_engine, make_session_factory
 from aria.keys import derive_subkey
@@ -66,6 +68,10 @@ class Runtime:
         if key not in self._sandboxes:
             self._sandboxes[key] = self.registry.get(key).sandbox_app()
         return self._sandboxes[key]
+
+    @cached_property
+    def api_rate_limiter(self) -> ApiRateLimiter:
+        return build_rate_limiter(self.settings.resolved_queue_url, self.settings.api_rate_limit)
 
     @cached_property
     def audit_key(self) -> bytes:

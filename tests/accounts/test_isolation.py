@@ -28,6 +28,7 @@ def _ids_of_org_a(client: TestClient, world: World) -> dict[str, str]:
         "token_id": token.json()["id"],
         "user_id": str(analyst.user.id),
         "installation_id": installation.json()["id"],
+        "field_name": "client_secret",
     }
 
 
@@ -35,6 +36,9 @@ def _ids_of_org_a(client: TestClient, world: World) -> dict[str, str]:
 BODIES = {
     ("patch", "/api/v1/members/{user_id}"): {"role": "viewer"},
     ("patch", "/api/v1/installations/{installation_id}"): {"sync_frequency": "weekly"},
+    ("patch", "/api/v1/installations/{installation_id}/credentials/{field_name}"): {
+        "rotation_frequency_days": 1
+    },
 }
 
 

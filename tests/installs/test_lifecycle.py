@@ -232,3 +232,31 @@ def test_uninstall_shreds_credentials_and_keeps_the_log(client: TestClient, worl
     again = _install(client, world)
     assert again["id"] != body["id"]
     assert client.post(f"/api/v1/installations/{again['id']}/test", headers=headers).json()["ok"]
+
+
+def test_credential_metadata_is_visible_only_to_roles_allowed_it(
+    client: TestClient, world: World
+) -> None:
+    headers = bearer(world.owner_a)
+    body = _install(client, world)
+    path = f"/api/v1/installations/{body['id']}/credentials"
+    updated = client.patch(
+        f"{path}/client_secret",
+        json={"expires_at": "2030-01-31T00:00:00Z", "rotation_frequency_days": 90},
+        headers=headers,
+    )
+    assert updated.status_code == 200, updated.text
+    assert updated.json()["rotation_frequency_days"] == 90
+    assert client.patch(f"{path}/nope", json={}, headers=headers).status_code == 404
+    naive = client.patch(
+        f"{path}/client_secret", json={"expires_at": "2030-01-31T00:00:00"}, headers=headers
+    )
+    assert naive.status_code == 400
+    shown = client.get(f"/api/v1/installations/{body['id']}", headers=headers).json()
+    assert shown["config"]["client_secret"]["expires_at"].startswith("2030-01-31")
+    analyst = world.member("analyst@example.com", world.org_a, "analyst")
+    hidden = client.get(f"/api/v1/installations/{body['id']}", headers=bearer(analyst)).json()
+    assert hidden["config"]["client_secret"] == {"set": True}
+    assert (
+        client.patch(f"{path}/client_secret", json={}, headers=bearer(analyst)).status_code == 403
+    )

@@ -27,6 +27,23 @@ class Unauthorized(AppError):
     code = "unauthorized"
 
 
+class RateLimited(AppError):
+    status_code = 429
+    code = "rate_limited"
+
+
+def _throttle(runtime: Runtime, principal: Principal) -> Principal:
+    """Count the request against the credential's per-minute budget; 429 when spent."""
+    decision = runtime.api_rate_limiter.hit(f"{principal.via}:{principal.credential_id}")
+    if not decision.allowed:
+        raise RateLimited(
+            f"rate limit of {runtime.settings.api_rate_limit} requests per minute reached",
+            details={"retry_after": decision.retry_after},
+            headers={"Retry-After": str(decision.retry_after)},
+        )
+    return principal
+
+
 def get_runtime(request: Request) -> Runtime:
     return request.app.state.runtime
 
@@ -72,13 +89,16 @@ async def get_principal(
         identity = tokens.authenticate(session, plaintext=value.strip())
         if identity is None:
             raise Unauthorized("token is invalid, expired or revoked")
-        return Principal(
-            user_id=identity.user.id,
-            email=identity.user.email,
-            organization_id=identity.token.organization_id,
-            role=identity.role,
-            via="token",
-            credential_id=identity.token.id,
+        return _throttle(
+            runtime,
+            Principal(
+                user_id=identity.user.id,
+                email=identity.user.email,
+                organization_id=identity.token.organization_id,
+                role=identity.role,
+                via="token",
+                credential_id=identity.token.id,
+            ),
         )
     cookie = request.cookies.get(browser_sessions.COOKIE_NAME)
     if cookie:
@@ -89,13 +109,16 @@ async def get_principal(
             runtime.session_key, cookie, await _csrf_presented(request)
         ):
             raise Forbidden("missing or invalid CSRF token")
-        return Principal(
-            user_id=found.user.id,
-            email=found.user.email,
-            organization_id=found.record.organization_id,
-            role=found.role,
-            via="session",
-            credential_id=found.record.id,
+        return _throttle(
+            runtime,
+            Principal(
+                user_id=found.user.id,
+                email=found.user.email,
+                organization_id=found.record.organization_id,
+                role=found.role,
+                via="session",
+                credential_id=found.record.id,
+            ),
         )
     raise Unauthorized("authentication required")
 

@@ -222,3 +222,27 @@ def history(session: Session, *, installation: Installation) -> list[Configurati
             .order_by(Configuration.version.desc())
         )
     )
+
+
+def set_credential_metadata(
+    session: Session,
+    *,
+    installation: Installation,
+    field_name: str,
+    expires_at: datetime | None,
+    rotation_frequency_days: int | None,
+    auto_rotate: bool,
+) -> Credential | None:
+    """Record when a stored secret expires and how often it should rotate (no value change)."""
+    row = session.scalar(
+        select(Credential).where(
+            Credential.installation_id == installation.id, Credential.field_name == field_name
+        )
+    )
+    if row is None:
+        return None
+    row.expires_at = expires_at
+    row.rotation_frequency_days = rotation_frequency_days
+    row.auto_rotate = auto_rotate
+    session.flush()
+    return row

@@ -72,7 +72,8 @@ class Installed:
     entry: CatalogEntry
 
 
-def _audit(session: Session, runtime: Runtime, principal: Principal, **kwargs: Any) -> None:
+def audit_action(session: Session, runtime: Runtime, principal: Principal, **kwargs: Any) -> None:
+    """An audit entry for ``principal`` in their organization."""
     audit.append(
         session,
         key=runtime.audit_key,
@@ -133,7 +134,7 @@ def install(
         message=f"installed {entry.name} ({mode})",
         user_id=principal.user_id,
     )
-    _audit(
+    audit_action(
         session,
         runtime,
         principal,
@@ -239,7 +240,7 @@ def transition(
         message=f"{previous} → {target}" + (f": {reason}" if reason else ""),
         user_id=principal.user_id,
     )
-    _audit(
+    audit_action(
         session,
         runtime,
         principal,
@@ -295,7 +296,7 @@ def reconfigure(
         user_id=principal.user_id,
         details={"changed_fields": saved.changed_fields, "version": saved.version},
     )
-    _audit(
+    audit_action(
         session,
         runtime,
         principal,
@@ -322,7 +323,7 @@ def uninstall(
     )
     vault.shred(session, installation_id=installation.id)
     catalog.adjust_installs(session, entry=installed.entry, delta=-1)
-    _audit(
+    audit_action(
         session,
         runtime,
         principal,

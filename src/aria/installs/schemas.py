@@ -115,3 +115,22 @@ class ActivityRead(BaseModel):
 class ActivityPage(BaseModel):
     items: list[ActivityRead]
     next_cursor: str | None
+
+
+class CredentialMetadataUpdate(BaseModel):
+    """Lifecycle facts about a stored secret; the secret itself is changed through `config`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    expires_at: datetime | None = None
+    rotation_frequency_days: int | None = Field(default=None, ge=1, le=3650)
+    auto_rotate: bool = False
+
+
+class CredentialMetadataRead(BaseModel):
+    field_name: str
+    set: bool
+    last_rotated: datetime | None
+    expires_at: datetime | None
+    rotation_frequency_days: int | None
+    auto_rotate: bool

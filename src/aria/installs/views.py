@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Response, status
 
 from aria.accounts.deps import AppRuntime, DbSession, require
 from aria.accounts.permissions import Permission
 from aria.accounts.principal import Principal
 from aria.catalog.models import CatalogEntry
-from aria.errors import AppError
+from aria.errors import AppError, NotFound
 from aria.installs import config_store, flows, service
 from aria.installs.schemas import (
     ActivityPage,
@@ -19,6 +19,8 @@ from aria.installs.schemas import (
     ConfigVersionRead,
     ConnectionTestRead,
     ConnectionTestRequest,
+    CredentialMetadataRead,
+    CredentialMetadataUpdate,
     InstallationCreate,
     InstallationRead,
     InstallationUpdate,
@@ -261,4 +263,49 @@ def installation_activity(
     return ActivityPage(
         items=[ActivityRead.model_validate(row) for row in page],
         next_cursor=str(page[-1].id) if len(rows) > limit else None,
+    )
+
+
+@router.patch(
+    "/installations/{installation_id}/credentials/{field_name}",
+    response_model=CredentialMetadataRead,
+)
+def update_credential_metadata(
+    installation_id: uuid.UUID,
+    field_name: Annotated[str, Path(max_length=100)],
+    body: CredentialMetadataUpdate,
+    session: DbSession,
+    runtime: AppRuntime,
+    principal: Configure,
+) -> CredentialMetadataRead:
+    """Set a stored secret's expiry and rotation policy (drives expiry health warnings)."""
+    installed = _installed(session, principal, installation_id)
+    if body.expires_at is not None and body.expires_at.tzinfo is None:
+        raise AppError("expires_at needs a time zone (e.g. 2027-01-31T00:00:00Z)")
+    row = config_store.set_credential_metadata(
+        session,
+        installation=installed.installation,
+        field_name=field_name,
+        expires_at=body.expires_at,
+        rotation_frequency_days=body.rotation_frequency_days,
+        auto_rotate=body.auto_rotate,
+    )
+    if row is None:
+        raise NotFound(f"no stored secret named {field_name!r}")
+    flows.audit_action(
+        session,
+        runtime,
+        principal,
+        action="credential.metadata_changed",
+        target_type="installation",
+        target_id=str(installed.installation.id),
+        details={"field": field_name, "expires_at": str(body.expires_at)},
+    )
+    return CredentialMetadataRead(
+        field_name=row.field_name,
+        set=True,
+        last_rotated=row.last_rotated,
+        expires_at=row.expires_at,
+        rotation_frequency_days=row.rotation_frequency_days,
+        auto_rotate=row.auto_rotate,
     )
