@@ -50,10 +50,13 @@ def validated(model: type[Config], stored: Config | None, incoming: dict[str, An
         ) from None
 
 
-def build(runtime: Runtime, cls: type[Integration], mode: str, values: Config) -> Integration:
-    """An integration instance; sandbox mode talks to the in-process sandbox, never the net."""
+def build(
+    runtime: Runtime, cls: type[Integration], mode: str, values: Config, **options: Any
+) -> Integration:
+    """An integration instance; sandbox mode talks to the in-process sandbox, never the net.
+    ``options`` go to the constructor (tests inject ``sleep``/``clock``)."""
     transport = httpx.ASGITransport(app=runtime.sandbox_app(cls.key)) if mode == "sandbox" else None
-    return cls(values, transport=transport, mode=mode)  # type: ignore[arg-type]
+    return cls(values, transport=transport, mode=mode, **options)  # type: ignore[arg-type]
 
 
 def probe(runtime: Runtime, cls: type[Integration], mode: str, values: Config) -> ConnectionResult:

@@ -80,6 +80,12 @@ class Installation(UuidPrimaryKey, Timestamps, Base):
     error_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Per-stream incremental state (cursor, boundary ids, pagination) saved after every page.
+    sync_state: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False, default=dict)
+    # A lease, so only one sync per installation runs at a time across all workers; it
+    # expires, so a worker killed mid-sync does not block the installation forever.
+    sync_lease_job_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    sync_lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Configuration(UuidPrimaryKey, Base):

@@ -1,0 +1,1 @@
+"""GRC: the canonical risk register — findings, incidents, assets, identities, indicators, risks."""

@@ -1,0 +1,240 @@
+"""One device seen by several tools is one asset: identifiers (instance id ▸ agent id ▸
+serial ▸ MAC ▸ hostname+domain) map to a merged asset; when a record links two assets that
+were separate, they merge into the older one and everything pointing at the other moves."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from aria.grc import models
+from aria.sdk import records as canonical
+
+Identifier = tuple[str, str]
+CHUNK = 400
+
+
+@dataclass
+class Sighting:
+    """What one record says about a device."""
+
+    identifiers: list[Identifier]
+    hostname: str | None = None
+    domain: str | None = None
+    ips: list[str] = field(default_factory=list)
+    macs: list[str] = field(default_factory=list)
+    os_name: str | None = None
+    criticality: str | None = None
+    known_asset: int | None = None  # the asset this source record already points at
+
+
+def _sighting_of_asset(record: canonical.Asset) -> Sighting:
+    return Sighting(
+        identifiers=[(k, v[:300]) for k, v in record.identifiers()],
+        hostname=record.hostname,
+        domain=record.domain,
+        ips=list(record.ips),
+        macs=list(record.macs),
+        os_name=record.os_name,
+        criticality=record.criticality,
+    )
+
+
+def _sighting_of_ref(ref: canonical.AssetRef) -> Sighting:
+    return Sighting(
+        identifiers=[(k, v[:300]) for k, v in ref.identifiers()],
+        hostname=ref.hostname,
+        domain=ref.domain,
+        ips=[ref.ip] if ref.ip else [],
+        macs=[ref.mac] if ref.mac else [],
+        os_name=ref.os,
+    )
+
+
+class AssetResolver:
+    """Resolves sightings to asset ids for one organization, with one identifier lookup per
+    chunk and in-memory bookkeeping so a page never queries per record."""
+
+    def __init__(self, session: Session, organization_id: uuid.UUID, now: datetime) -> None:
+        self.session = session
+        self.organization_id = organization_id
+        self.now = now
+        self.by_identifier: dict[Identifier, int] = {}
+
+    def prefetch(self, identifiers: set[Identifier]) -> None:
+        wanted = [i for i in identifiers if i not in self.by_identifier]
+        for start in range(0, len(wanted), CHUNK):
+            chunk = wanted[start : start + CHUNK]
+            for kind, value, asset_id in self.session.execute(
+                select(
+                    models.AssetIdentifier.kind,
+                    models.AssetIdentifier.value,
+                    models.AssetIdentifier.asset_id,
+                ).where(
+                    models.AssetIdentifier.organization_id == self.organization_id,
+                    _pairs(chunk),
+                )
+            ):
+                self.by_identifier[(kind, value)] = asset_id
+
+    def resolve(self, sightings: list[Sighting], source_name: str) -> list[int | None]:
+        """Asset id per sighting (created or merged as needed); None when it names no device."""
+        self.prefetch({i for s in sightings for i in s.identifiers})
+        out: list[int | None] = []
+        for sighting in sightings:
+            candidates = {
+                self.by_identifier[i] for i in sighting.identifiers if i in self.by_identifier
+            }
+            if sighting.known_asset is not None:
+                candidates.add(sighting.known_asset)
+            if not candidates and not sighting.identifiers:
+                out.append(None)
+                continue
+            if not candidates:
+                asset = models.Asset(
+                    organization_id=self.organization_id,
+                    first_seen_at=self.now,
+                    last_seen_at=self.now,
+                    updated_at=self.now,
+                    sources=[],
+                    ips=[],
+                    macs=[],
+                    data={},
+                )
+                self.session.add(asset)
+                self.session.flush()
+                survivor = asset.id
+            else:
+                survivor = min(candidates)
+                losers = candidates - {survivor}
+                if losers:
+                    self._merge(survivor, losers)
+            for identifier in sighting.identifiers:
+                if self.by_identifier.get(identifier) != survivor:
+                    self._claim(identifier, survivor)
+            self._remember(survivor, sighting, source_name)
+            out.append(survivor)
+        return out
+
+    def _claim(self, identifier: Identifier, asset_id: int) -> None:
+        kind, value = identifier
+        if identifier in self.by_identifier:
+            self.session.execute(
+                update(models.AssetIdentifier)
+                .where(
+                    models.AssetIdentifier.organization_id == self.organization_id,
+                    models.AssetIdentifier.kind == kind,
+                    models.AssetIdentifier.value == value,
+                )
+                .values(asset_id=asset_id)
+            )
+        else:
+            self.session.add(
+                models.AssetIdentifier(
+                    organization_id=self.organization_id, asset_id=asset_id, kind=kind, value=value
+                )
+            )
+        self.by_identifier[identifier] = asset_id
+
+    def _merge(self, survivor: int, losers: set[int]) -> None:
+        """Fold ``losers`` into ``survivor``: identifiers, source records, findings, risks."""
+        ids = list(losers)
+        self.session.flush()
+        for table, column in (
+            (models.AssetIdentifier, models.AssetIdentifier.asset_id),
+            (models.AssetSource, models.AssetSource.asset_id),
+            (models.Finding, models.Finding.asset_id),
+            (models.Risk, models.Risk.asset_id),
+        ):
+            self.session.execute(update(table).where(column.in_(ids)).values(asset_id=survivor))
+        merged = self.session.get(models.Asset, survivor)
+        for loser in self.session.scalars(select(models.Asset).where(models.Asset.id.in_(ids))):
+            if merged is not None:
+                merged.first_seen_at = min(merged.first_seen_at, loser.first_seen_at)
+                merged.sources = sorted(set(merged.sources) | set(loser.sources))
+        self.session.execute(delete(models.Asset).where(models.Asset.id.in_(ids)))
+        for identifier, asset_id in list(self.by_identifier.items()):
+            if asset_id in losers:
+                self.by_identifier[identifier] = survivor
+
+    def _remember(self, asset_id: int, sighting: Sighting, source_name: str) -> None:
+        asset = self.session.get(models.Asset, asset_id)
+        if asset is None:
+            return
+        asset.hostname = asset.hostname or sighting.hostname
+        asset.domain = asset.domain or sighting.domain
+        asset.os_name = sighting.os_name or asset.os_name
+        asset.criticality = sighting.criticality or asset.criticality
+        if set(sighting.ips) - set(asset.ips):
+            asset.ips = sorted(set(asset.ips) | set(sighting.ips))[:50]
+        if set(sighting.macs) - set(asset.macs):
+            asset.macs = sorted(set(asset.macs) | set(sighting.macs))[:50]
+        if source_name not in asset.sources:
+            asset.sources = sorted({*asset.sources, source_name})
+        asset.last_seen_at = self.now
+        asset.updated_at = self.now
+
+
+def _pairs(values: list[Identifier]) -> Any:
+    from sqlalchemy import tuple_
+
+    return tuple_(models.AssetIdentifier.kind, models.AssetIdentifier.value).in_(values)
+
+
+def link_assets(
+    session: Session,
+    *,
+    source: Any,
+    rows: dict[str, tuple[dict[str, Any], canonical.CanonicalRecord]],
+    now: datetime,
+) -> None:
+    """Set ``asset_id`` on each asset source row, creating or merging assets."""
+    hashes = list(rows)
+    known: dict[str, int | None] = {}
+    for start in range(0, len(hashes), CHUNK):
+        for dedupe, asset_id in session.execute(
+            select(models.AssetSource.dedupe_hash, models.AssetSource.asset_id).where(
+                models.AssetSource.organization_id == source.organization_id,
+                models.AssetSource.dedupe_hash.in_(hashes[start : start + CHUNK]),
+            )
+        ):
+            known[dedupe] = asset_id
+    resolver = AssetResolver(session, source.organization_id, now)
+    sightings = []
+    for dedupe, (_row, record) in rows.items():
+        sighting = _sighting_of_asset(record)  # type: ignore[arg-type]
+        sighting.known_asset = known.get(dedupe)
+        sightings.append(sighting)
+    for (row, _record), asset_id in zip(
+        rows.values(), resolver.resolve(sightings, source.integration_key), strict=True
+    ):
+        row["asset_id"] = asset_id
+
+
+def attach_findings(
+    session: Session,
+    *,
+    source: Any,
+    rows: dict[str, tuple[dict[str, Any], canonical.CanonicalRecord]],
+    now: datetime,
+) -> None:
+    """Point each finding at its device's asset (created from the finding's asset reference
+    when no inventory source has reported the device yet)."""
+    resolver = AssetResolver(session, source.organization_id, now)
+    targets = [
+        (row, record.asset)  # type: ignore[attr-defined]
+        for row, record in rows.values()
+        if getattr(record, "asset", None) is not None
+    ]
+    sightings = [_sighting_of_ref(ref) for _row, ref in targets]
+    for (row, _ref), asset_id in zip(
+        targets, resolver.resolve(sightings, source.integration_key), strict=True
+    ):
+        row["asset_id"] = asset_id
+    for row, _record in rows.values():
+        row.setdefault("asset_id", None)

@@ -1,0 +1,350 @@
+"""Batch upserts into the risk register: one SELECT per chunk to classify, then executemany
+INSERT ... ON CONFLICT / UPDATE by primary key. Never a query per record.
+
+Classification per record (by its dedupe hash, unique per organization):
+new → inserted; same content → only `last_seen_at`/`last_job_id` touched; changed content →
+updated; resolved status (OCSF 4/5) after an open one → resolved; open after resolved →
+reopened (and counted). Each transition becomes a `LifecycleEvent`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from aria.db.types import utcnow
+from aria.grc import models
+from aria.grc.events import LifecycleEvent
+from aria.sdk import records as canonical
+
+CHUNK = 500
+RESOLVED = frozenset({4, 5})
+# Fields that change on every sighting without meaning anything changed.
+VOLATILE = frozenset({"observed_at", "last_seen", "raw"})
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a batch came from."""
+
+    organization_id: uuid.UUID
+    installation_id: uuid.UUID
+    integration_key: str
+    job_id: uuid.UUID | None = None
+
+
+@dataclass
+class UpsertStats:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    resolved: int = 0
+    reopened: int = 0
+    events: list[LifecycleEvent] = field(default_factory=list)
+
+    def add(self, other: UpsertStats) -> None:
+        self.created += other.created
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.resolved += other.resolved
+        self.reopened += other.reopened
+        self.events.extend(other.events)
+
+    @property
+    def processed(self) -> int:
+        return self.created + self.updated + self.unchanged
+
+
+def digest(*parts: str) -> str:
+    return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def _content_hash(data: dict[str, Any]) -> str:
+    meaningful = {k: v for k, v in data.items() if k not in VOLATILE}
+    text = json.dumps(meaningful, sort_keys=True, separators=(",", ":"), default=_json_default)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def _insert(session: Session, table: Any) -> Any:
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+def _entity(record: canonical.CanonicalRecord) -> str:
+    return record.record_type  # type: ignore[attr-defined, no-any-return]
+
+
+def _base_row(
+    record: canonical.CanonicalRecord, source: Source, stream: str, now: datetime
+) -> dict[str, Any]:
+    data = record.model_dump(mode="json", exclude={"raw"})
+    severity_raw = record.severity_raw
+    status = getattr(record, "status", None)
+    parts = (_entity(record), getattr(record, "kind", None) or "")
+    key = record.dedupe_key(str(source.installation_id))
+    return {
+        "organization_id": source.organization_id,
+        "installation_id": source.installation_id,
+        "integration_key": source.integration_key,
+        "stream": stream,
+        "dedupe_hash": digest(*(str(p) for p in (*parts, *key))),
+        "content_hash": _content_hash(data),
+        "uid": (record.source_uid or "")[:300] or None,
+        "severity_id": int(record.severity),
+        "severity_raw": None if severity_raw is None else str(severity_raw)[:100],
+        "status_id": int(status) if status is not None else 1,
+        "title": getattr(record, "title", None),
+        "data": data,
+        "raw": record.raw,
+        "last_seen_at": now,
+        "last_job_id": source.job_id,
+    }
+
+
+def _finding_columns(record: canonical.Finding) -> dict[str, Any]:
+    technique = None
+    if record.detection_info is not None:
+        for attack in record.detection_info.attacks:
+            if attack.technique_id:
+                technique = attack.technique_id
+                break
+    cves = record.vulnerability_info.cve_ids if record.vulnerability_info else []
+    return {
+        "kind": record.kind.value,
+        "asset_key": record.asset_key() or None,
+        "technique_id": technique,
+        "cve": ",".join(cves)[:300] or None,
+        "title": record.title,
+    }
+
+
+def _extra_columns(record: canonical.CanonicalRecord) -> dict[str, Any]:
+    if isinstance(record, canonical.Finding):
+        return _finding_columns(record)
+    if isinstance(record, canonical.Identity):
+        return {"provider": record.provider, "email": record.email, "title": record.name}
+    if isinstance(record, canonical.Indicator):
+        return {"indicator_type": record.type.value, "value": record.value, "title": record.value}
+    return {}
+
+
+TABLES: dict[str, type[models.SourceRecord]] = {
+    "finding": models.Finding,
+    "incident": models.Incident,
+    "identity": models.Identity,
+    "indicator": models.Indicator,
+    "asset": models.AssetSource,
+}
+
+
+def upsert(
+    session: Session,
+    *,
+    source: Source,
+    stream: str,
+    records: Sequence[canonical.CanonicalRecord],
+    now: datetime | None = None,
+) -> UpsertStats:
+    """Upsert one page of canonical records (any mix of types) in the caller's transaction."""
+    now = now or utcnow()
+    by_entity: dict[str, dict[str, tuple[dict[str, Any], canonical.CanonicalRecord]]] = {}
+    for record in records:
+        row = _base_row(record, source, stream, now)
+        row.update(_extra_columns(record))
+        # The same record twice in one page: the later sighting wins.
+        by_entity.setdefault(_entity(record), {})[row["dedupe_hash"]] = (row, record)
+    stats = UpsertStats()
+    for entity, rows in by_entity.items():
+        if entity == "asset":
+            from aria.grc.assets import link_assets
+
+            link_assets(session, source=source, rows=rows, now=now)
+        elif entity == "finding":
+            from aria.grc.assets import attach_findings
+
+            attach_findings(session, source=source, rows=rows, now=now)
+        items = list(rows.values())
+        for start in range(0, len(items), CHUNK):
+            stats.add(_upsert_chunk(session, entity, items[start : start + CHUNK], source, now))
+    return stats
+
+
+def _upsert_chunk(
+    session: Session,
+    entity: str,
+    items: list[tuple[dict[str, Any], canonical.CanonicalRecord]],
+    source: Source,
+    now: datetime,
+) -> UpsertStats:
+    table = TABLES[entity]
+    stats = UpsertStats()
+    hashes = [row["dedupe_hash"] for row, _ in items]
+    existing = {
+        dedupe: (record_id, content, status)
+        for record_id, dedupe, content, status in session.execute(
+            select(table.id, table.dedupe_hash, table.content_hash, table.status_id).where(
+                table.organization_id == source.organization_id,
+                table.dedupe_hash.in_(hashes),
+            )
+        )
+    }
+    inserts: list[dict[str, Any]] = []
+    changes: list[dict[str, Any]] = []
+    touched: list[int] = []
+    pending: list[tuple[str, int, dict[str, Any]]] = []
+    for row, _record in items:
+        found = existing.get(row["dedupe_hash"])
+        now_resolved = row["status_id"] in RESOLVED
+        if found is None:
+            inserts.append(
+                {
+                    **row,
+                    "first_seen_at": now,
+                    "updated_at": now,
+                    "resolved_at": now if now_resolved else None,
+                }
+            )
+            continue
+        record_id, content, status = found
+        was_resolved = status in RESOLVED
+        if was_resolved and not now_resolved:
+            change = {
+                **row,
+                "id": record_id,
+                "updated_at": now,
+                "resolved_at": None,
+                "reopened_count": table.reopened_count + 1,
+            }
+            pending.append(("reopened", record_id, row))
+            stats.reopened += 1
+        elif now_resolved and not was_resolved:
+            change = {**row, "id": record_id, "updated_at": now, "resolved_at": now}
+            pending.append(("resolved", record_id, row))
+            stats.resolved += 1
+        elif content != row["content_hash"]:
+            change = {**row, "id": record_id, "updated_at": now}
+            pending.append(("updated", record_id, row))
+            stats.updated += 1
+        else:
+            touched.append(record_id)
+            stats.unchanged += 1
+            continue
+        changes.append(change)
+    if inserts:
+        statement = _insert(session, table)
+        columns = {name for name in inserts[0] if name not in ("first_seen_at",)}
+        statement = statement.on_conflict_do_update(
+            index_elements=["organization_id", "dedupe_hash"],
+            set_={name: statement.excluded[name] for name in columns},
+        ).returning(table.id, table.dedupe_hash)
+        rows = session.execute(statement, inserts).all()
+        ids = {dedupe: record_id for record_id, dedupe in rows}
+        for row in inserts:
+            stats.created += 1
+            pending.append(("new", ids[row["dedupe_hash"]], row))
+    if changes:
+        _bulk_update(session, table, changes)
+    if touched:
+        for start in range(0, len(touched), CHUNK):
+            session.execute(
+                update(table)
+                .where(table.id.in_(touched[start : start + CHUNK]))
+                .values(last_seen_at=now, last_job_id=source.job_id)
+            )
+    stats.events = [
+        LifecycleEvent(
+            kind=kind,
+            entity=entity,
+            record_id=record_id,
+            organization_id=source.organization_id,
+            installation_id=source.installation_id,
+            severity_id=row["severity_id"],
+            status_id=row["status_id"],
+        )
+        for kind, record_id, row in pending
+    ]
+    return stats
+
+
+def _bulk_update(session: Session, table: Any, changes: list[dict[str, Any]]) -> None:
+    """UPDATE by primary key, executemany; the reopen counter increments in SQL."""
+    plain = [c for c in changes if not _is_expression(c.get("reopened_count"))]
+    bumped = [c for c in changes if _is_expression(c.get("reopened_count"))]
+    if plain:
+        session.execute(update(table), plain)
+    for change in bumped:
+        values = {k: v for k, v in change.items() if k not in ("id", "reopened_count")}
+        session.execute(
+            update(table)
+            .where(table.id == change["id"])
+            .values(**values, reopened_count=table.reopened_count + 1)
+        )
+
+
+def _is_expression(value: Any) -> bool:
+    return value is not None and not isinstance(value, int)
+
+
+def resolve_absent(
+    session: Session, *, source: Source, stream: str, entity: str, now: datetime | None = None
+) -> UpsertStats:
+    """After a complete full sync of ``stream``: what the source no longer reports is resolved."""
+    now = now or utcnow()
+    table = TABLES[entity]
+    stats = UpsertStats()
+    if entity not in ("finding", "incident") or source.job_id is None:
+        return stats
+    rows = session.execute(
+        update(table)
+        .where(
+            table.installation_id == source.installation_id,
+            table.stream == stream,
+            table.status_id.not_in(RESOLVED),
+            (table.last_job_id.is_(None)) | (table.last_job_id != source.job_id),
+        )
+        .values(status_id=4, resolved_at=now, updated_at=now)
+        .returning(table.id, table.severity_id)
+    ).all()
+    stats.resolved = len(rows)
+    stats.events = [
+        LifecycleEvent(
+            kind="resolved",
+            entity=entity,
+            record_id=record_id,
+            organization_id=source.organization_id,
+            installation_id=source.installation_id,
+            severity_id=severity,
+            status_id=4,
+        )
+        for record_id, severity in rows
+    ]
+    return stats
+
+
+def mark_source_removed(session: Session, *, installation_id: uuid.UUID) -> int:
+    """Uninstall keeps synced records; flag them so readers know their source is gone."""
+    now = utcnow()
+    total = 0
+    for table in TABLES.values():
+        result = session.execute(
+            update(table)
+            .where(table.installation_id == installation_id)
+            .values(source_removed_at=now)
+        )
+        total += result.rowcount or 0
+    return total
