@@ -13,6 +13,7 @@ from aria import __version__
 from aria.config import Settings, SettingsError, get_settings
 from aria.logs import configure_logging
 from aria.runtime import Runtime
+from aria.sdk.devtools import integration_app
 from aria.vault.cli import vault_app
 
 app = typer.Typer(help="ARIA Integration Marketplace.", no_args_is_help=True)
@@ -27,6 +28,7 @@ app.add_typer(vault_app, name="vault")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
+app.add_typer(integration_app, name="integration")
 console = Console(stderr=True, soft_wrap=True)
 log = logging.getLogger("aria.cli")
 
@@ -340,6 +342,97 @@ def serve(
         log_config=None,
         access_log=False,
     )
+
+
+@app.command("sync")
+def sync_command(
+    target: Annotated[str, typer.Argument(help="Installation id, or integration key.")],
+    full: Annotated[bool, typer.Option("--full", help="Full sync instead of incremental.")] = False,
+    wait: Annotated[bool, typer.Option("--wait", help="Run here and show progress.")] = False,
+    org: Annotated[str | None, typer.Option(help="Organization (when a key is ambiguous).")] = None,
+) -> None:
+    """Queue a sync (or, with --wait, run it here with a progress bar)."""
+    import uuid
+
+    from rich.progress import BarColumn, Progress, TextColumn
+    from sqlalchemy import select
+
+    from aria.accounts.models import Organization
+    from aria.catalog.models import CatalogEntry
+    from aria.db.engine import transaction
+    from aria.errors import AppError
+    from aria.installs.models import Installation
+    from aria.sync import service
+    from aria.sync.models import SyncJob
+
+    runtime = _runtime()
+    with transaction(runtime.sessions) as session:
+        query = select(Installation).join(
+            CatalogEntry, CatalogEntry.id == Installation.integration_id
+        )
+        try:
+            query = query.where(Installation.id == uuid.UUID(target))
+        except ValueError:
+            query = query.where(CatalogEntry.key == target)
+        if org is not None:
+            query = query.join(Organization, Organization.id == Installation.organization_id).where(
+                Organization.name == org
+            )
+        found = session.scalars(query).all()
+        if not found:
+            raise _fail(f"no installation matches {target!r}")
+        if len(found) > 1:
+            raise _fail(f"{target!r} is installed in {len(found)} organizations; pass --org")
+        try:
+            job = service.create(
+                session,
+                installation=found[0],
+                job_type="full" if full else "incremental",
+                triggered_by="cli",
+            )
+        except AppError as error:
+            raise _fail(error.message) from None
+        job_id = job.id
+    if not wait:
+        runtime.sync_tasks.enqueue(job_id)
+        console.print(f"queued sync job {job_id}")
+        return
+    import threading
+
+    from aria.sync.runner import run_job
+
+    outcome: dict[str, str] = {}
+    worker = threading.Thread(
+        target=lambda: outcome.update(status=run_job(runtime, job_id)), daemon=True
+    )
+    worker.start()
+    with Progress(
+        TextColumn("[bold]sync[/]"),
+        BarColumn(),
+        TextColumn("{task.fields[records]} records"),
+        console=console,
+        transient=True,
+    ) as progress:
+        bar = progress.add_task("sync", total=100, records=0)
+        while worker.is_alive():
+            worker.join(0.5)
+            with runtime.sessions() as session:
+                current = session.get(SyncJob, job_id)
+                if current is not None:
+                    progress.update(
+                        bar, completed=float(current.progress), records=current.records_processed
+                    )
+    with runtime.sessions() as session:
+        done = session.get(SyncJob, job_id)
+        assert done is not None
+        console.print(
+            f"sync {done.status}: {done.records_processed} records "
+            f"({done.records_created} new, {done.records_updated} changed, "
+            f"{done.records_failed} failed)"
+            + (f" — {done.error_message}" if done.error_message else "")
+        )
+        if done.status != "succeeded":
+            raise typer.Exit(1)
 
 
 @app.command("worker")

@@ -21,6 +21,7 @@ from aria.db.engine import make_engine, make_session_factory
 from aria.keys import derive_subkey
 from aria.sdk.registry import Registry, discover
 from aria.sync.queue import Tasks, build_huey, register_tasks
+from aria.sync.tasks import SyncTasks
 
 
 @dataclass
@@ -52,7 +53,11 @@ class Runtime:
 
     @cached_property
     def tasks(self) -> Tasks:
-        return register_tasks(self.huey)
+        return register_tasks(self.huey, runtime=self)
+
+    @property
+    def sync_tasks(self) -> SyncTasks:
+        return self.tasks.sync
 
     @cached_property
     def registry(self) -> Registry:

@@ -17,6 +17,7 @@ from aria.catalog import service as catalog
 from aria.catalog.models import CatalogEntry
 from aria.db.types import utcnow
 from aria.errors import AppError, Conflict
+from aria.grc import store
 from aria.installs import activity, config_store, service
 from aria.installs.models import Installation
 from aria.installs.state import NEEDS_PASSING_TEST, check_transition
@@ -325,6 +326,7 @@ def uninstall(
         user_id=principal.user_id,
     )
     vault.shred(session, installation_id=installation.id)
+    kept = store.mark_source_removed(session, installation_id=installation.id)
     catalog.adjust_installs(session, entry=installed.entry, delta=-1)
     audit_action(
         session,
@@ -333,7 +335,11 @@ def uninstall(
         action="installation.uninstalled",
         target_type="installation",
         target_id=str(installation.id),
-        details={"integration": installed.entry.key, "shredded_at": utcnow().isoformat()},
+        details={
+            "integration": installed.entry.key,
+            "shredded_at": utcnow().isoformat(),
+            "records_kept": kept,
+        },
     )
     session.delete(installation)
     session.flush()

@@ -29,12 +29,14 @@ from aria.audit import service as audit
 from aria.catalog.models import CatalogEntry
 from aria.db.engine import transaction
 from aria.db.types import utcnow
-from aria.grc import events, store
+from aria.grc import events, risks, store
 from aria.installs import activity, config_store, flows
 from aria.installs.models import Installation
 from aria.logs import redact
+from aria.mapping.rules import SpecError
 from aria.runtime import Runtime
 from aria.sdk import Config, IntegrationError, Page, SyncOptions, TransientError
+from aria.sync.mappings import Mapper, load_mapper
 from aria.sync.models import SyncJob
 from aria.vault.errors import VaultError
 
@@ -45,7 +47,6 @@ RETRY_BASE = timedelta(seconds=30)
 RETRY_MAX = timedelta(minutes=30)
 
 Enqueue = Callable[[uuid.UUID, float], None]
-Mapper = Callable[[str, list[Any]], tuple[list[Any], int]]
 
 
 class Cancelled(Exception):
@@ -66,6 +67,7 @@ class Plan:
     done_streams: list[str]
     states: dict[str, Any]
     entities: dict[str, list[str]] = field(default_factory=dict)
+    mapper: Mapper | None = None
 
 
 def backoff(retry: int) -> timedelta:
@@ -142,6 +144,7 @@ def _claim(session: Session, runtime: Runtime, job_id: uuid.UUID, now: datetime)
         done_streams=list(checkpoint.get("done_streams", [])),
         states=dict(installation.sync_state or {}),
         entities={k: list(v) for k, v in checkpoint.get("entities", {}).items()},
+        mapper=load_mapper(session, installation.id),
     )
 
 
@@ -171,6 +174,7 @@ def _commit_page(
                         )
                     )
             done_streams.append(page.stream)
+        risks.evaluate(session, organization_id=plan.source.organization_id, events=stats.events)
         plan.states[page.stream] = page.state
         session.execute(
             update(Installation)
@@ -266,7 +270,7 @@ def run_job(
     try:
         with transaction(runtime.sessions) as session:
             claimed = _claim(session, runtime, job_id, now())
-    except (IntegrationError, VaultError) as error:
+    except (IntegrationError, VaultError, SpecError) as error:
         _finish(
             runtime,
             job_id,
@@ -297,7 +301,7 @@ def run_job(
                         streams=[name], full=plan.full, state={name: state} if state else {}
                     )
                     async for page in integration.sync(options):
-                        _commit_page(runtime, plan, page, mapper, now)
+                        _commit_page(runtime, plan, page, mapper or plan.mapper, now)
             finally:
                 metrics.update(integration.metrics.as_dict())
 

@@ -1,0 +1,239 @@
+"""Automatic risk creation from findings, inside the same transaction as the upsert.
+
+A rule (per organization; a sensible default when none is configured) says which findings
+matter (minimum severity, kinds) and how they group (per asset and ATT&CK technique, per
+asset, or per technique). Matching findings create or join the open risk of their group;
+likelihood comes from the worst severity, impact from the asset's criticality, and
+score = likelihood x impact (1-25). A risk closes, with the reason recorded, when every
+finding behind it is resolved; a reopened finding reopens its risk.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from aria.db.types import utcnow
+from aria.grc import models
+from aria.grc.events import LifecycleEvent
+
+SEVERITY_NAMES = {
+    0: "unknown",
+    1: "informational",
+    2: "low",
+    3: "medium",
+    4: "high",
+    5: "critical",
+    6: "fatal",
+}
+DEFAULT_LIKELIHOOD = {"3": 3, "4": 4, "5": 5, "6": 5}
+DEFAULT_IMPACT = {"critical": 5, "high": 4, "medium": 3, "low": 2, "default": 3}
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: int | None
+    name: str
+    min_severity_id: int
+    kinds: tuple[str, ...]
+    group_by: str
+    likelihood_by_severity: dict[str, int]
+    impact_by_criticality: dict[str, int]
+
+
+DEFAULT_RULE = Rule(
+    id=None,
+    name="High and critical findings, per asset and technique",
+    min_severity_id=4,
+    kinds=("detection", "vulnerability", "compliance"),
+    group_by="asset_technique",
+    likelihood_by_severity=DEFAULT_LIKELIHOOD,
+    impact_by_criticality=DEFAULT_IMPACT,
+)
+
+
+def rules_for(session: Session, organization_id: uuid.UUID) -> list[Rule]:
+    rows = session.scalars(
+        select(models.RiskRule).where(
+            models.RiskRule.organization_id == organization_id, models.RiskRule.is_active.is_(True)
+        )
+    ).all()
+    if not rows:
+        return [DEFAULT_RULE]
+    return [
+        Rule(
+            id=row.id,
+            name=row.name,
+            min_severity_id=row.min_severity_id,
+            kinds=tuple(row.finding_kinds) or DEFAULT_RULE.kinds,
+            group_by=row.group_by,
+            likelihood_by_severity=row.likelihood_by_severity or DEFAULT_LIKELIHOOD,
+            impact_by_criticality=row.impact_by_criticality or DEFAULT_IMPACT,
+        )
+        for row in rows
+    ]
+
+
+def _group_key(rule: Rule, finding: models.Finding) -> str:
+    asset = str(finding.asset_id) if finding.asset_id else (finding.asset_key or "no-asset")
+    technique = finding.technique_id or finding.kind
+    part = {"asset": asset, "technique": technique}.get(rule.group_by, f"{asset}|{technique}")
+    return f"{rule.id or 'default'}:{rule.group_by}:{part}"
+
+
+def _likelihood(rule: Rule, severity_id: int) -> int:
+    return max(1, min(5, rule.likelihood_by_severity.get(str(severity_id), min(5, severity_id))))
+
+
+def _impact(rule: Rule, criticality: str | None) -> int:
+    table = rule.impact_by_criticality
+    return max(1, min(5, table.get(criticality or "", table.get("default", 3))))
+
+
+def _title(rule: Rule, finding: models.Finding, hostname: str | None) -> str:
+    what = finding.technique_id or finding.cve or finding.kind
+    where = hostname or finding.asset_key or "an unidentified asset"
+    return f"{SEVERITY_NAMES.get(finding.severity_id, 'high').capitalize()} {what} on {where}"
+
+
+def evaluate(
+    session: Session,
+    *,
+    organization_id: uuid.UUID,
+    events: list[LifecycleEvent],
+    now: datetime | None = None,
+) -> dict[str, int]:
+    """Apply the organization's risk rules to a batch of finding lifecycle events."""
+    now = now or utcnow()
+    counts = {"created": 0, "joined": 0, "closed": 0, "reopened": 0}
+    finding_events = [e for e in events if e.entity == "finding"]
+    if not finding_events:
+        return counts
+    active = [e.record_id for e in finding_events if e.kind in ("new", "updated", "reopened")]
+    resolved = [e.record_id for e in finding_events if e.kind == "resolved"]
+    if active:
+        _assign(session, organization_id, active, now, counts)
+    if resolved:
+        _close_if_done(session, resolved, now, counts)
+    session.flush()
+    return counts
+
+
+def _assign(
+    session: Session,
+    organization_id: uuid.UUID,
+    finding_ids: list[int],
+    now: datetime,
+    counts: dict[str, int],
+) -> None:
+    rules = rules_for(session, organization_id)
+    rows = session.execute(
+        select(models.Finding, models.Asset.criticality, models.Asset.hostname)
+        .outerjoin(models.Asset, models.Asset.id == models.Finding.asset_id)
+        .where(models.Finding.id.in_(finding_ids))
+    ).all()
+    wanted: dict[str, tuple[Rule, list[tuple[models.Finding, str | None, str | None]]]] = {}
+    for finding, criticality, hostname in rows:
+        if finding.status_id in (4, 5):
+            continue
+        for rule in rules:
+            if finding.severity_id >= rule.min_severity_id and finding.kind in rule.kinds:
+                key = _group_key(rule, finding)
+                wanted.setdefault(key, (rule, []))[1].append((finding, criticality, hostname))
+    if not wanted:
+        return
+    risks: dict[str, models.Risk] = {}
+    # Open risks win; otherwise the newest closed one of the group is reopened.
+    for risk in session.scalars(
+        select(models.Risk)
+        .where(
+            models.Risk.organization_id == organization_id,
+            models.Risk.group_key.in_(list(wanted)),
+        )
+        .order_by(models.Risk.id)
+    ):
+        current = risks.get(risk.group_key)
+        if current is None or current.status == "closed":
+            risks[risk.group_key] = risk
+    links: list[dict[str, object]] = []
+    for key, (rule, members) in wanted.items():
+        worst = max(members, key=lambda m: m[0].severity_id)
+        likelihood = _likelihood(rule, worst[0].severity_id)
+        impact = _impact(rule, worst[1])
+        risk = risks.get(key)
+        if risk is None:
+            risk = models.Risk(
+                organization_id=organization_id,
+                rule_id=rule.id,
+                group_key=key,
+                title=_title(rule, worst[0], worst[2]),
+                description=f"Created by rule: {rule.name}",
+                likelihood=likelihood,
+                impact=impact,
+                score=likelihood * impact,
+                status="open",
+                asset_id=worst[0].asset_id,
+                technique_id=worst[0].technique_id,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(risk)
+            session.flush()
+            counts["created"] += 1
+        else:
+            if risk.status == "closed":
+                risk.status, risk.closed_at = "open", None
+                risk.status_reason = "reopened: a finding behind it is open again"
+                counts["reopened"] += 1
+            else:
+                counts["joined"] += 1
+            risk.updated_at = now
+            if likelihood > risk.likelihood or impact > risk.impact:
+                risk.likelihood = max(risk.likelihood, likelihood)
+                risk.impact = max(risk.impact, impact)
+                risk.score = risk.likelihood * risk.impact
+                risk.updated_at = now
+        links.extend(
+            {"risk_id": risk.id, "finding_id": f.id, "created_at": now} for f, _, _ in members
+        )
+    dialect = session.get_bind().dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(models.RiskFinding)
+    session.execute(insert.on_conflict_do_nothing(index_elements=["risk_id", "finding_id"]), links)
+
+
+def _close_if_done(
+    session: Session, finding_ids: list[int], now: datetime, counts: dict[str, int]
+) -> None:
+    risk_ids = set(
+        session.scalars(
+            select(models.RiskFinding.risk_id).where(models.RiskFinding.finding_id.in_(finding_ids))
+        )
+    )
+    if not risk_ids:
+        return
+    open_counts: dict[int, int] = defaultdict(int)
+    totals: dict[int, int] = defaultdict(int)
+    for risk_id, status_id, n in session.execute(
+        select(models.RiskFinding.risk_id, models.Finding.status_id, func.count())
+        .join(models.Finding, models.Finding.id == models.RiskFinding.finding_id)
+        .where(models.RiskFinding.risk_id.in_(risk_ids))
+        .group_by(models.RiskFinding.risk_id, models.Finding.status_id)
+    ):
+        totals[risk_id] += n
+        if status_id not in (4, 5):
+            open_counts[risk_id] += n
+    for risk in session.scalars(
+        select(models.Risk).where(models.Risk.id.in_(risk_ids), models.Risk.status != "closed")
+    ):
+        if open_counts[risk.id] == 0:
+            risk.status = "closed"
+            risk.closed_at = now
+            risk.updated_at = now
+            risk.status_reason = f"all {totals[risk.id]} findings behind it were resolved"
+            counts["closed"] += 1
