@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pydantic_core
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,8 +21,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _to_json(value: Any) -> str:
+    """JSON columns serialize in Rust (pydantic-core): the sync hot path writes two per record."""
+    return pydantic_core.to_json(value).decode()
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine with the per-dialect settings the rest of the code relies on."""
+    kwargs.setdefault("json_serializer", _to_json)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)

@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from aria.grc import models
+from aria.grc.store import dialect_insert
 from aria.sdk import records as canonical
 
 Identifier = tuple[str, str]
@@ -65,6 +66,7 @@ class AssetResolver:
         self.organization_id = organization_id
         self.now = now
         self.by_identifier: dict[Identifier, int] = {}
+        self.new_identifiers: dict[Identifier, int] = {}
 
     def prefetch(self, identifiers: set[Identifier]) -> None:
         wanted = [i for i in identifiers if i not in self.by_identifier]
@@ -82,9 +84,49 @@ class AssetResolver:
             ):
                 self.by_identifier[(kind, value)] = asset_id
 
-    def resolve(self, sightings: list[Sighting], source_name: str) -> list[int | None]:
-        """Asset id per sighting (created or merged as needed); None when it names no device."""
+    def resolve(
+        self, sightings: list[Sighting], source_name: str, *, remember: bool = True
+    ) -> list[int | None]:
+        """Asset id per sighting (created or merged as needed); None when it names no device.
+
+        Set-based: one identifier lookup per chunk, new assets inserted together, identifiers
+        inserted together, every touched asset loaded once. Only merges (rare) go row by row.
+        """
         self.prefetch({i for s in sightings for i in s.identifiers})
+        # Pass 1: sightings that name no known asset and share an identifier within this
+        # batch become one new asset.
+        pending: dict[Identifier, int] = {}
+        groups: list[list[int]] = []
+        for index, sighting in enumerate(sightings):
+            if sighting.known_asset is not None or any(
+                i in self.by_identifier for i in sighting.identifiers
+            ):
+                continue
+            if not sighting.identifiers:
+                continue
+            group = next((pending[i] for i in sighting.identifiers if i in pending), None)
+            if group is None:
+                group = len(groups)
+                groups.append([])
+            groups[group].append(index)
+            for identifier in sighting.identifiers:
+                pending.setdefault(identifier, group)
+        if groups:
+            rows = [
+                _new_asset(self.organization_id, sightings[g[0]], source_name, self.now)
+                for g in groups
+            ]
+            # Core executemany INSERT ... RETURNING: one round trip, no ORM bookkeeping.
+            ids = self.session.scalars(
+                insert(models.Asset).returning(models.Asset.id, sort_by_parameter_order=True),
+                rows,
+            ).all()
+            for group, asset_id in zip(groups, ids, strict=True):
+                for index in group:
+                    for identifier in sightings[index].identifiers:
+                        self.by_identifier.setdefault(identifier, asset_id)
+                        self.new_identifiers.setdefault(identifier, asset_id)
+        # Pass 2: every sighting now resolves through the map (merging when it spans assets).
         out: list[int | None] = []
         for sighting in sightings:
             candidates = {
@@ -92,38 +134,41 @@ class AssetResolver:
             }
             if sighting.known_asset is not None:
                 candidates.add(sighting.known_asset)
-            if not candidates and not sighting.identifiers:
+            if not candidates:
                 out.append(None)
                 continue
-            if not candidates:
-                asset = models.Asset(
-                    organization_id=self.organization_id,
-                    first_seen_at=self.now,
-                    last_seen_at=self.now,
-                    updated_at=self.now,
-                    sources=[],
-                    ips=[],
-                    macs=[],
-                    data={},
-                )
-                self.session.add(asset)
-                self.session.flush()
-                survivor = asset.id
-            else:
-                survivor = min(candidates)
-                losers = candidates - {survivor}
-                if losers:
-                    self._merge(survivor, losers)
+            survivor = min(candidates)
+            losers = candidates - {survivor}
+            if losers:
+                self._merge(survivor, losers)
             for identifier in sighting.identifiers:
                 if self.by_identifier.get(identifier) != survivor:
                     self._claim(identifier, survivor)
-            self._remember(survivor, sighting, source_name)
             out.append(survivor)
+        self._insert_identifiers()
+        if not remember:
+            return out
+        touched = {asset_id for asset_id in out if asset_id is not None}
+        assets = (
+            {
+                asset.id: asset
+                for asset in self.session.scalars(
+                    select(models.Asset).where(models.Asset.id.in_(list(touched)))
+                )
+            }
+            if touched
+            else {}
+        )
+        for sighting, asset_id in zip(sightings, out, strict=True):
+            if asset_id is not None and asset_id in assets:
+                _remember(assets[asset_id], sighting, source_name, self.now)
         return out
 
     def _claim(self, identifier: Identifier, asset_id: int) -> None:
         kind, value = identifier
-        if identifier in self.by_identifier:
+        if identifier in self.new_identifiers:
+            self.new_identifiers[identifier] = asset_id
+        elif identifier in self.by_identifier:
             self.session.execute(
                 update(models.AssetIdentifier)
                 .where(
@@ -134,16 +179,27 @@ class AssetResolver:
                 .values(asset_id=asset_id)
             )
         else:
-            self.session.add(
-                models.AssetIdentifier(
-                    organization_id=self.organization_id, asset_id=asset_id, kind=kind, value=value
-                )
-            )
+            self.new_identifiers[identifier] = asset_id
         self.by_identifier[identifier] = asset_id
+
+    def _insert_identifiers(self) -> None:
+        if not self.new_identifiers:
+            return
+        rows = [
+            {"organization_id": self.organization_id, "kind": k, "value": v, "asset_id": a}
+            for (k, v), a in self.new_identifiers.items()
+        ]
+        statement = dialect_insert(self.session, models.AssetIdentifier)
+        self.session.execute(
+            statement.on_conflict_do_nothing(index_elements=["organization_id", "kind", "value"]),
+            rows,
+        )
+        self.new_identifiers.clear()
 
     def _merge(self, survivor: int, losers: set[int]) -> None:
         """Fold ``losers`` into ``survivor``: identifiers, source records, findings, risks."""
         ids = list(losers)
+        self._insert_identifiers()
         self.session.flush()
         for table, column in (
             (models.AssetIdentifier, models.AssetIdentifier.asset_id),
@@ -162,22 +218,45 @@ class AssetResolver:
             if asset_id in losers:
                 self.by_identifier[identifier] = survivor
 
-    def _remember(self, asset_id: int, sighting: Sighting, source_name: str) -> None:
-        asset = self.session.get(models.Asset, asset_id)
-        if asset is None:
-            return
-        asset.hostname = asset.hostname or sighting.hostname
-        asset.domain = asset.domain or sighting.domain
-        asset.os_name = sighting.os_name or asset.os_name
-        asset.criticality = sighting.criticality or asset.criticality
-        if set(sighting.ips) - set(asset.ips):
-            asset.ips = sorted(set(asset.ips) | set(sighting.ips))[:50]
-        if set(sighting.macs) - set(asset.macs):
-            asset.macs = sorted(set(asset.macs) | set(sighting.macs))[:50]
-        if source_name not in asset.sources:
-            asset.sources = sorted({*asset.sources, source_name})
-        asset.last_seen_at = self.now
-        asset.updated_at = self.now
+
+def _new_asset(
+    organization_id: uuid.UUID, sighting: Sighting, source_name: str, now: datetime
+) -> dict[str, Any]:
+    return {
+        "organization_id": organization_id,
+        "hostname": sighting.hostname,
+        "domain": sighting.domain,
+        "ips": sorted(set(sighting.ips))[:50],
+        "macs": sorted(set(sighting.macs))[:50],
+        "os_name": sighting.os_name,
+        "criticality": sighting.criticality,
+        "sources": [source_name],
+        "data": {},
+        "first_seen_at": now,
+        "last_seen_at": now,
+        "updated_at": now,
+    }
+
+
+def _remember(asset: models.Asset, sighting: Sighting, source_name: str, now: datetime) -> None:
+    """Fold what one sighting says into the merged asset (only real changes are written)."""
+    if sighting.hostname and not asset.hostname:
+        asset.hostname = sighting.hostname
+    if sighting.domain and not asset.domain:
+        asset.domain = sighting.domain
+    if sighting.os_name and sighting.os_name != asset.os_name:
+        asset.os_name = sighting.os_name
+    if sighting.criticality and sighting.criticality != asset.criticality:
+        asset.criticality = sighting.criticality
+    if set(sighting.ips) - set(asset.ips):
+        asset.ips = sorted(set(asset.ips) | set(sighting.ips))[:50]
+    if set(sighting.macs) - set(asset.macs):
+        asset.macs = sorted(set(asset.macs) | set(sighting.macs))[:50]
+    if source_name not in asset.sources:
+        asset.sources = sorted({*asset.sources, source_name})
+    if asset.last_seen_at != now:
+        asset.last_seen_at = now
+        asset.updated_at = now
 
 
 def _pairs(values: list[Identifier]) -> Any:
@@ -232,9 +311,10 @@ def attach_findings(
         if getattr(record, "asset", None) is not None
     ]
     sightings = [_sighting_of_ref(ref) for _row, ref in targets]
-    for (row, _ref), asset_id in zip(
-        targets, resolver.resolve(sightings, source.integration_key), strict=True
-    ):
+    # A finding only points at its device; inventory sources (not findings) keep the
+    # asset's attributes and last-seen time current, so existing assets are not loaded here.
+    resolved = resolver.resolve(sightings, source.integration_key, remember=False)
+    for (row, _ref), asset_id in zip(targets, resolved, strict=True):
         row["asset_id"] = asset_id
     for row, _record in rows.values():
         row.setdefault("asset_id", None)

@@ -14,14 +14,15 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from aria.db.types import utcnow
 from aria.grc import models
 from aria.grc.events import LifecycleEvent
+from aria.grc.store import dialect_insert
 
 SEVERITY_NAMES = {
     0: "unknown",
@@ -80,7 +81,7 @@ def rules_for(session: Session, organization_id: uuid.UUID) -> list[Rule]:
     ]
 
 
-def _group_key(rule: Rule, finding: models.Finding) -> str:
+def _group_key(rule: Rule, finding: Any) -> str:
     asset = str(finding.asset_id) if finding.asset_id else (finding.asset_key or "no-asset")
     technique = finding.technique_id or finding.kind
     part = {"asset": asset, "technique": technique}.get(rule.group_by, f"{asset}|{technique}")
@@ -96,7 +97,7 @@ def _impact(rule: Rule, criticality: str | None) -> int:
     return max(1, min(5, table.get(criticality or "", table.get("default", 3))))
 
 
-def _title(rule: Rule, finding: models.Finding, hostname: str | None) -> str:
+def _title(rule: Rule, finding: Any, hostname: str | None) -> str:
     what = finding.technique_id or finding.cve or finding.kind
     where = hostname or finding.asset_key or "an unidentified asset"
     return f"{SEVERITY_NAMES.get(finding.severity_id, 'high').capitalize()} {what} on {where}"
@@ -133,13 +134,27 @@ def _assign(
     counts: dict[str, int],
 ) -> None:
     rules = rules_for(session, organization_id)
+    # Only the columns rules need: loading whole rows would decode every raw JSON payload.
+    f = models.Finding
     rows = session.execute(
-        select(models.Finding, models.Asset.criticality, models.Asset.hostname)
-        .outerjoin(models.Asset, models.Asset.id == models.Finding.asset_id)
-        .where(models.Finding.id.in_(finding_ids))
+        select(
+            f.id,
+            f.severity_id,
+            f.status_id,
+            f.kind,
+            f.asset_id,
+            f.asset_key,
+            f.technique_id,
+            f.cve,
+            models.Asset.criticality,
+            models.Asset.hostname,
+        )
+        .outerjoin(models.Asset, models.Asset.id == f.asset_id)
+        .where(f.id.in_(finding_ids))
     ).all()
-    wanted: dict[str, tuple[Rule, list[tuple[models.Finding, str | None, str | None]]]] = {}
-    for finding, criticality, hostname in rows:
+    wanted: dict[str, tuple[Rule, list[tuple[Any, str | None, str | None]]]] = {}
+    for finding in rows:
+        criticality, hostname = finding.criticality, finding.hostname
         if finding.status_id in (4, 5):
             continue
         for rule in rules:
@@ -161,50 +176,61 @@ def _assign(
         current = risks.get(risk.group_key)
         if current is None or current.status == "closed":
             risks[risk.group_key] = risk
+    created: list[tuple[dict[str, Any], list[int]]] = []
     links: list[dict[str, object]] = []
     for key, (rule, members) in wanted.items():
         worst = max(members, key=lambda m: m[0].severity_id)
         likelihood = _likelihood(rule, worst[0].severity_id)
         impact = _impact(rule, worst[1])
+        finding_ids = [f.id for f, _, _ in members]
         risk = risks.get(key)
         if risk is None:
-            risk = models.Risk(
-                organization_id=organization_id,
-                rule_id=rule.id,
-                group_key=key,
-                title=_title(rule, worst[0], worst[2]),
-                description=f"Created by rule: {rule.name}",
-                likelihood=likelihood,
-                impact=impact,
-                score=likelihood * impact,
-                status="open",
-                asset_id=worst[0].asset_id,
-                technique_id=worst[0].technique_id,
-                created_at=now,
-                updated_at=now,
-            )
-            session.add(risk)
-            session.flush()
+            values = {
+                "organization_id": organization_id,
+                "rule_id": rule.id,
+                "group_key": key,
+                "title": _title(rule, worst[0], worst[2]),
+                "description": f"Created by rule: {rule.name}",
+                "likelihood": likelihood,
+                "impact": impact,
+                "score": likelihood * impact,
+                "treatment": "mitigate",
+                "status": "open",
+                "asset_id": worst[0].asset_id,
+                "technique_id": worst[0].technique_id,
+                "tickets": [],
+                "created_at": now,
+                "updated_at": now,
+            }
+            created.append((values, finding_ids))
             counts["created"] += 1
+            continue
+        if risk.status == "closed":
+            risk.status, risk.closed_at = "open", None
+            risk.status_reason = "reopened: a finding behind it is open again"
+            counts["reopened"] += 1
         else:
-            if risk.status == "closed":
-                risk.status, risk.closed_at = "open", None
-                risk.status_reason = "reopened: a finding behind it is open again"
-                counts["reopened"] += 1
-            else:
-                counts["joined"] += 1
-            risk.updated_at = now
-            if likelihood > risk.likelihood or impact > risk.impact:
-                risk.likelihood = max(risk.likelihood, likelihood)
-                risk.impact = max(risk.impact, impact)
-                risk.score = risk.likelihood * risk.impact
-                risk.updated_at = now
-        links.extend(
-            {"risk_id": risk.id, "finding_id": f.id, "created_at": now} for f, _, _ in members
-        )
-    dialect = session.get_bind().dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(models.RiskFinding)
-    session.execute(insert.on_conflict_do_nothing(index_elements=["risk_id", "finding_id"]), links)
+            counts["joined"] += 1
+        if likelihood > risk.likelihood or impact > risk.impact:
+            risk.likelihood = max(risk.likelihood, likelihood)
+            risk.impact = max(risk.impact, impact)
+            risk.score = risk.likelihood * risk.impact
+        risk.updated_at = now
+        links.extend({"risk_id": risk.id, "finding_id": f, "created_at": now} for f in finding_ids)
+    if created:
+        # One executemany INSERT ... RETURNING for every new risk of the page.
+        ids = session.scalars(
+            insert(models.Risk).returning(models.Risk.id, sort_by_parameter_order=True),
+            [values for values, _ in created],
+        ).all()
+        for risk_id, (_values, finding_ids) in zip(ids, created, strict=True):
+            links.extend(
+                {"risk_id": risk_id, "finding_id": f, "created_at": now} for f in finding_ids
+            )
+    statement = dialect_insert(session, models.RiskFinding)
+    session.execute(
+        statement.on_conflict_do_nothing(index_elements=["risk_id", "finding_id"]), links
+    )
 
 
 def _close_if_done(

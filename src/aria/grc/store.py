@@ -10,7 +10,6 @@ reopened (and counted). Each transition becomes a `LifecycleEvent`.
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -68,19 +67,15 @@ def digest(*parts: str) -> str:
     return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value)
-
-
-def _content_hash(data: dict[str, Any]) -> str:
-    meaningful = {k: v for k, v in data.items() if k not in VOLATILE}
-    text = json.dumps(meaningful, sort_keys=True, separators=(",", ":"), default=_json_default)
+def _content_hash(record: canonical.CanonicalRecord) -> str:
+    """Hash of what the record says, minus fields that change on every sighting; the model's
+    own (deterministic, Rust) JSON serializer keeps this cheap on the sync hot path."""
+    text = record.model_dump_json(exclude=set(VOLATILE))
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
-def _insert(session: Session, table: Any) -> Any:
+def dialect_insert(session: Session, table: Any) -> Any:
+    """INSERT with ON CONFLICT support for the session's database."""
     dialect = session.get_bind().dialect.name
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
@@ -103,7 +98,7 @@ def _base_row(
         "integration_key": source.integration_key,
         "stream": stream,
         "dedupe_hash": digest(*(str(p) for p in (*parts, *key))),
-        "content_hash": _content_hash(data),
+        "content_hash": _content_hash(record),
         "uid": (record.source_uid or "")[:300] or None,
         "severity_id": int(record.severity),
         "severity_raw": None if severity_raw is None else str(severity_raw)[:100],
@@ -246,7 +241,7 @@ def _upsert_chunk(
             continue
         changes.append(change)
     if inserts:
-        statement = _insert(session, table)
+        statement = dialect_insert(session, table)
         columns = {name for name in inserts[0] if name not in ("first_seen_at",)}
         statement = statement.on_conflict_do_update(
             index_elements=["organization_id", "dedupe_hash"],

@@ -1,7 +1,6 @@
 """Risk-register API: findings, incidents, identities, indicators, assets and risks, with
 OCSF export for records and STIX 2.1 for indicators."""
 
-
 import json
 import uuid
 from datetime import datetime
