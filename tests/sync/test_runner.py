@@ -165,3 +165,13 @@ def test_worker_killed_mid_sync_resumes_from_its_checkpoint(installed: Installed
     assert _counts(installed) == (size, size // 2)
     finished = installed.job(job_id)
     assert finished.records_created == size + size // 2
+
+
+def test_no_push_targets_means_nothing_is_queued(installed: Installed) -> None:
+    from tests.grc.test_push import RecordingQueue
+
+    queue = RecordingQueue()
+    installed.runtime.__dict__["tasks"] = type("Tasks", (), {"sync": queue})()
+    installed.sandbox(size=20)
+    assert run_job(installed.runtime, installed.new_job("full")) == "succeeded"
+    assert queue.pushes == []

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +35,23 @@ SEVERITY_NAMES = {
 }
 DEFAULT_LIKELIHOOD = {"3": 3, "4": 4, "5": 5, "6": 5}
 DEFAULT_IMPACT = {"critical": 5, "high": 4, "medium": 3, "low": 2, "default": 3}
+
+
+@dataclass
+class Outcome:
+    """What a batch did to risks: counts, and which risks changed (for push-outs)."""
+
+    created: list[int] = field(default_factory=list)
+    joined: list[int] = field(default_factory=list)
+    closed: list[int] = field(default_factory=list)
+    reopened: list[int] = field(default_factory=list)
+
+    def __getitem__(self, kind: str) -> int:
+        return len(getattr(self, kind))
+
+    @property
+    def changed(self) -> dict[str, list[int]]:
+        return {"created": self.created, "reopened": self.reopened, "closed": self.closed}
 
 
 @dataclass(frozen=True)
@@ -109,10 +126,10 @@ def evaluate(
     organization_id: uuid.UUID,
     events: list[LifecycleEvent],
     now: datetime | None = None,
-) -> dict[str, int]:
+) -> Outcome:
     """Apply the organization's risk rules to a batch of finding lifecycle events."""
     now = now or utcnow()
-    counts = {"created": 0, "joined": 0, "closed": 0, "reopened": 0}
+    counts = Outcome()
     finding_events = [e for e in events if e.entity == "finding"]
     if not finding_events:
         return counts
@@ -131,7 +148,7 @@ def _assign(
     organization_id: uuid.UUID,
     finding_ids: list[int],
     now: datetime,
-    counts: dict[str, int],
+    counts: Outcome,
 ) -> None:
     rules = rules_for(session, organization_id)
     # Only the columns rules need: loading whole rows would decode every raw JSON payload.
@@ -203,14 +220,13 @@ def _assign(
                 "updated_at": now,
             }
             created.append((values, finding_ids))
-            counts["created"] += 1
             continue
         if risk.status == "closed":
             risk.status, risk.closed_at = "open", None
             risk.status_reason = "reopened: a finding behind it is open again"
-            counts["reopened"] += 1
+            counts.reopened.append(risk.id)
         else:
-            counts["joined"] += 1
+            counts.joined.append(risk.id)
         if likelihood > risk.likelihood or impact > risk.impact:
             risk.likelihood = max(risk.likelihood, likelihood)
             risk.impact = max(risk.impact, impact)
@@ -223,6 +239,7 @@ def _assign(
             insert(models.Risk).returning(models.Risk.id, sort_by_parameter_order=True),
             [values for values, _ in created],
         ).all()
+        counts.created.extend(ids)
         for risk_id, (_values, finding_ids) in zip(ids, created, strict=True):
             links.extend(
                 {"risk_id": risk_id, "finding_id": f, "created_at": now} for f in finding_ids
@@ -234,7 +251,7 @@ def _assign(
 
 
 def _close_if_done(
-    session: Session, finding_ids: list[int], now: datetime, counts: dict[str, int]
+    session: Session, finding_ids: list[int], now: datetime, counts: Outcome
 ) -> None:
     risk_ids = set(
         session.scalars(
@@ -262,4 +279,4 @@ def _close_if_done(
             risk.closed_at = now
             risk.updated_at = now
             risk.status_reason = f"all {totals[risk.id]} findings behind it were resolved"
-            counts["closed"] += 1
+            counts.closed.append(risk.id)

@@ -3,7 +3,7 @@
 Built-ins and third-party packages register the same way (``pyproject.toml``)::
 
     [project.entry-points."aria.integrations"]
-    crowdstrike-falcon = "aria.integrations.crowdstrike:CrowdStrikeFalcon"
+    crowdstrike-falcon = "aria.integrations.crowdstrike_falcon:CrowdStrikeFalcon"
 
 A package that fails to import, or whose class has invalid metadata, is reported in
 ``Registry.errors`` and skipped; one broken plugin never takes the catalog down.

@@ -8,19 +8,34 @@ from __future__ import annotations
 
 import logging
 import socket
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from huey import Huey, RedisHuey, SqliteHuey
+from huey import Huey, RedisHuey, SqliteHuey, crontab
 from huey.api import TaskWrapper
 from huey.constants import EmptyData
 from huey.consumer import Consumer
 
+from aria.sync.tasks import SyncTasks, register_sync_tasks
+from aria.webhooks.tasks import WebhookTasks, register_webhook_tasks
+
+if TYPE_CHECKING:  # the runtime imports this module; the tasks import it lazily
+    from aria.runtime import Runtime
+
 log = logging.getLogger(__name__)
 
 HEARTBEAT_KEY = "aria:worker-heartbeat"
+#: Health sweeps run every 5 minutes; one not started within 4 minutes (worker down or busy)
+#: is dropped instead of piling up behind the next one.
+HEALTH_SWEEP = crontab(minute="*/5")
+HEALTH_SWEEP_EXPIRES = 240
+#: Daily jobs (UTC): yesterday's usage rollup first, the activity purge later.
+USAGE_ROLLUP = crontab(minute="20", hour="0")
+ACTIVITY_PURGE = crontab(minute="40", hour="3")
+DAILY_EXPIRES = 6 * 3600
 
 
 def build_huey(url: str, *, name: str = "aria", immediate: bool = False) -> Huey:
@@ -39,10 +54,28 @@ class Tasks:
     """The tasks registered on one Huey instance."""
 
     heartbeat: TaskWrapper
+    health_sweep: TaskWrapper
+    usage_rollup: TaskWrapper
+    purge_activity: TaskWrapper
+    sync: SyncTasks
+    webhooks: WebhookTasks
 
 
-def register_tasks(huey: Huey) -> Tasks:
-    """Attach our tasks to ``huey``; later issues add sync, health and webhook tasks here."""
+def register_tasks(huey: Huey, *, runtime: Runtime | None = None) -> Tasks:
+    """Attach our tasks to ``huey``; later issues add sync and webhook tasks here.
+
+    ``runtime`` is what the database tasks work with; without one, the first task that needs
+    it builds one from the process settings (what a worker started from the environment has).
+    """
+    runtimes: list[Runtime] = [runtime] if runtime is not None else []
+
+    def current() -> Runtime:
+        if not runtimes:
+            from aria.config import get_settings
+            from aria.runtime import Runtime
+
+            runtimes.append(Runtime(get_settings()))
+        return runtimes[0]
 
     @huey.task(name="aria.heartbeat")
     def heartbeat(worker: str) -> str:
@@ -51,7 +84,39 @@ def register_tasks(huey: Huey) -> Tasks:
         huey.storage.put_data(HEARTBEAT_KEY, f"{worker}|{stamp}".encode())
         return stamp
 
-    return Tasks(heartbeat=heartbeat)
+    @huey.periodic_task(HEALTH_SWEEP, name="aria.health-sweep", expires=HEALTH_SWEEP_EXPIRES)
+    def health_sweep() -> dict[str, Any]:
+        """Check every enabled and failing installation (failing ones recover by this)."""
+        from aria.installs import health
+
+        return asdict(health.run_sweep(current()))
+
+    @huey.periodic_task(USAGE_ROLLUP, name="aria.usage-rollup", expires=DAILY_EXPIRES)
+    def usage_rollup() -> int:
+        """Finalize yesterday's usage figures (today's are rolled up on demand)."""
+        from aria.analytics import service as analytics
+
+        today = datetime.now(UTC).date()
+        return analytics.rollup_days(current().sessions, days=[today - timedelta(days=1)])
+
+    @huey.periodic_task(ACTIVITY_PURGE, name="aria.activity-purge", expires=DAILY_EXPIRES)
+    def purge_activity() -> int:
+        """Delete activity logs older than ARIA_ACTIVITY_RETENTION_DAYS, in batches."""
+        from aria.installs import retention
+
+        rt = current()
+        return retention.purge_activity(
+            rt.sessions, retention_days=rt.settings.activity_retention_days
+        ).deleted
+
+    return Tasks(
+        heartbeat=heartbeat,
+        health_sweep=health_sweep,
+        usage_rollup=usage_rollup,
+        purge_activity=purge_activity,
+        sync=register_sync_tasks(huey, current),
+        webhooks=register_webhook_tasks(huey, current),
+    )
 
 
 def last_heartbeat(huey: Huey) -> tuple[str, datetime] | None:

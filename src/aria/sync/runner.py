@@ -30,6 +30,7 @@ from aria.catalog.models import CatalogEntry
 from aria.db.engine import transaction
 from aria.db.types import utcnow
 from aria.grc import events, risks, store
+from aria.grc import flows as grc_flows
 from aria.installs import activity, config_store, flows
 from aria.installs.models import Installation
 from aria.logs import redact
@@ -174,7 +175,9 @@ def _commit_page(
                         )
                     )
             done_streams.append(page.stream)
-        risks.evaluate(session, organization_id=plan.source.organization_id, events=stats.events)
+        outcome = risks.evaluate(
+            session, organization_id=plan.source.organization_id, events=stats.events
+        )
         plan.states[page.stream] = page.state
         session.execute(
             update(Installation)
@@ -194,6 +197,14 @@ def _commit_page(
         job.updated_at = stamp
     plan.done_streams = done_streams
     events.publish(stats.events)
+    if outcome.changed["created"] or outcome.changed["closed"] or outcome.changed["reopened"]:
+        with runtime.sessions() as session:
+            grc_flows.dispatch(
+                session,
+                organization_id=plan.source.organization_id,
+                outcome=outcome,
+                enqueue=runtime.sync_tasks.enqueue_push,
+            )
 
 
 def _finish(

@@ -19,6 +19,10 @@ class SyncTasks:
     run: TaskWrapper
     schedule: TaskWrapper
     reap: TaskWrapper
+    push: TaskWrapper
+
+    def enqueue_push(self, installation_id: uuid.UUID, risk_id: int, action: str) -> None:
+        self.push(str(installation_id), risk_id, action)
 
     def enqueue(self, job_id: uuid.UUID, delay: float = 0) -> None:
         if delay > 0:
@@ -52,5 +56,12 @@ def register_sync_tasks(huey: Huey, current: Callable[[], Runtime]) -> SyncTasks
 
         return reap_stale(current(), enqueue)
 
-    holder["tasks"] = SyncTasks(run=run, schedule=schedule, reap=reap)
+    @huey.task(name="aria.push-risk", retries=4, retry_delay=30)
+    def push(installation_id: str, risk_id: int, action: str) -> bool:
+        """Deliver a risk change to a ticketing/SIEM installation (TransientError → retry)."""
+        from aria.grc.flows import push_risk
+
+        return push_risk(current(), uuid.UUID(installation_id), risk_id, action).ok
+
+    holder["tasks"] = SyncTasks(run=run, schedule=schedule, reap=reap, push=push)
     return holder["tasks"]

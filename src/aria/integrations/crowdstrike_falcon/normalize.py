@@ -240,9 +240,7 @@ def online_state_to_asset(record: Mapping[str, Any]) -> Asset:
     )
 
 
-def incident_to_incident(
-    record: Mapping[str, Any], console: str = DEFAULT_CONSOLE
-) -> Incident:
+def incident_to_incident(record: Mapping[str, Any], console: str = DEFAULT_CONSOLE) -> Incident:
     """An Incidents API entity -> incident; ``fine_score`` (1-100) is CrowdScore x 10."""
     hosts = [h for h in record.get("hosts") or [] if isinstance(h, Mapping)]
     names = [str(h["hostname"]) for h in hosts if h.get("hostname")]
@@ -456,3 +454,20 @@ def incident_summary_event(event: Mapping[str, Any], metadata: Mapping[str, Any]
         source_vendor=VENDOR,
         raw={"metadata": dict(metadata), "event": dict(event)},
     )
+
+
+def detection_to_finding(record: Mapping[str, Any]) -> Finding:
+    """Any Falcon detection shape -> detection finding: an alert (``composite_id``), a
+    legacy behavior (``behavior_id``) or a quarantined file (``paths`` + ``sha256``)."""
+    if record.get("composite_id") or not (record.get("behavior_id") or record.get("paths")):
+        return alert_to_finding(record)
+    if record.get("behavior_id"):
+        return behavior_to_finding(record)
+    return quarantined_file_to_finding(record)
+
+
+def host_to_asset(record: Mapping[str, Any]) -> Asset:
+    """A host entity (``device_id``) or an online-state record (``id`` + ``state``)."""
+    if record.get("device_id") or "state" not in record:
+        return device_to_asset(record)
+    return online_state_to_asset(record)

@@ -14,23 +14,24 @@ from typing import Any
 
 import httpx
 
-from aria.sdk import Asset, FatalError, Finding, Incident, RequestSpec, Stream, paginate
-from aria.sdk.paths import resolve
-
 from aria.integrations.crowdstrike_falcon.config import CLOUDS, FalconConfig
 from aria.integrations.crowdstrike_falcon.normalize import (
     DEFAULT_CONSOLE,
-    alert_to_finding,
-    device_to_asset,
+    detection_to_finding,
+    host_to_asset,
     incident_to_incident,
     vulnerability_to_finding,
 )
+from aria.sdk import Asset, FatalError, Finding, Incident, RequestSpec, Stream, paginate
+from aria.sdk.paths import resolve
 
 log = logging.getLogger("aria.integrations.crowdstrike_falcon")
 
 # 100 IDs per query page: each page is then hydrated in one call (GET entity endpoints take
 # at most 100 IDs, POST ones more), and 6000 calls/minute leave ample room.
 PAGE = 100
+# Incident entities embed every involved host, so their pages are kept smaller.
+INCIDENT_PAGE = 50
 # Falcon updates alerts and hosts asynchronously; re-read a small window so late writes land.
 LOOKBACK = timedelta(minutes=5)
 # Spotlight rejects a request without a filter; a full read asks for everything ever updated.
@@ -106,15 +107,19 @@ class ScrollOffset(paginate.Cursor):
 
 
 def _ids_then_hydrate(
-    hydrate_path: str, *, ids_param: str = "ids", ids: paginate.Paginator | None = None
+    hydrate_path: str,
+    *,
+    ids_param: str = "ids",
+    ids: paginate.Paginator | None = None,
+    page: int = PAGE,
 ) -> paginate.IdsThenHydrate:
     """Offset/limit ID pages (ending at ``meta.pagination.total``), hydrated by POST."""
     return paginate.IdsThenHydrate(
-        ids or paginate.OffsetLimit(limit=PAGE, total="meta.pagination.total"),
+        ids or paginate.OffsetLimit(limit=page, total="meta.pagination.total"),
         hydrate_path,
         hydrate_method="POST",
         ids_param=ids_param,
-        batch=PAGE,
+        batch=page,
     )
 
 
@@ -129,7 +134,7 @@ class Alerts(FalconStream):
     primary_key = "composite_id"
 
     def normalize(self, record: dict[str, Any]) -> Finding:
-        return alert_to_finding(record)
+        return detection_to_finding(record)
 
 
 class Devices(FalconStream):
@@ -143,7 +148,7 @@ class Devices(FalconStream):
     primary_key = "device_id"
 
     def normalize(self, record: dict[str, Any]) -> Asset:
-        return device_to_asset(record)
+        return host_to_asset(record)
 
 
 class Incidents(FalconStream):
@@ -152,7 +157,7 @@ class Incidents(FalconStream):
     name = "incidents"
     path = "/incidents/queries/incidents/v1"
     params = {"filter": "modified_timestamp:>='{since}'", "sort": "modified_timestamp.asc"}
-    paginator = _ids_then_hydrate("/incidents/entities/incidents/GET/v1")
+    paginator = _ids_then_hydrate("/incidents/entities/incidents/GET/v1", page=INCIDENT_PAGE)
     cursor_field = "modified_timestamp"
     primary_key = "incident_id"
 

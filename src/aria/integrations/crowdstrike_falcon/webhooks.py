@@ -26,14 +26,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from aria.sdk import FatalError, IntegrationError, WebhookEvent
-from aria.sdk.auth import hmac_sign
-from aria.sdk.cursors import to_datetime
-
 from aria.integrations.crowdstrike_falcon.normalize import (
     detection_summary_event,
     incident_summary_event,
 )
+from aria.sdk import FatalError, IntegrationError, WebhookEvent
+from aria.sdk.auth import hmac_sign
+from aria.sdk.cursors import to_datetime
 
 log = logging.getLogger("aria.integrations.crowdstrike_falcon")
 
@@ -54,8 +53,15 @@ def _candidates(secret: str, body: bytes, timestamp: str) -> list[str]:
     return out
 
 
-def verify(secret: str | None, event: WebhookEvent, now: datetime | None = None) -> bool:
-    """True when the delivery is signed with ``secret`` and was sent within five minutes."""
+def verify(
+    secret: str | None,
+    event: WebhookEvent,
+    now: datetime | None = None,
+    *,
+    max_age_s: float | None = TOLERANCE_S,
+) -> bool:
+    """True when the delivery is signed with ``secret`` and (unless ``max_age_s`` is None)
+    was sent within ``max_age_s`` seconds of ``now`` (default: when it was received)."""
     signature = (event.header(SIGNATURE_HEADER) or "").strip()
     timestamp = (event.header(TIMESTAMP_HEADER) or "").strip()
     algorithm = (event.header(ALGORITHM_HEADER) or "hmac-sha256").strip().lower()
@@ -66,7 +72,9 @@ def verify(secret: str | None, event: WebhookEvent, now: datetime | None = None)
     except IntegrationError:
         return False
     moment = now or event.received_at
-    if sent is None or abs((moment - sent).total_seconds()) > TOLERANCE_S:
+    if sent is None:
+        return False
+    if max_age_s is not None and abs((moment - sent).total_seconds()) > max_age_s:
         return False
     matches = [
         hmac.compare_digest(expected.encode(), signature.encode())
@@ -112,3 +120,67 @@ def signed_event(payload: Any, secret: str, timestamp: str) -> WebhookEvent:
     """A delivery as Falcon would make it: JSON body plus signature headers."""
     body = json.dumps(payload).encode()
     return WebhookEvent(headers=sign(body, secret, timestamp), body=body)
+
+
+SAMPLE_DETECTION: dict[str, Any] = {
+    "metadata": {
+        "customerIDString": "0123456789abcdef0123456789abcdef",
+        "offset": 14562,
+        "eventType": "DetectionSummaryEvent",
+        "eventCreationTime": 1748865600000,
+        "version": "1.0",
+    },
+    "event": {
+        "ProcessStartTime": 1748865480,
+        "ProcessEndTime": 0,
+        "ProcessId": 38684386611,
+        "ParentProcessId": 38682494050,
+        "ComputerName": "WS-FIN-042",
+        "UserName": "jsmith",
+        "DetectName": "Credential Dumping",
+        "DetectDescription": "A process read LSASS memory, consistent with credential theft.",
+        "Severity": 4,
+        "SeverityName": "High",
+        "FileName": "rundll32.exe",
+        "FilePath": "\\Device\\HarddiskVolume3\\Windows\\System32",
+        "CommandLine": "rundll32.exe C:\\Windows\\System32\\comsvcs.dll, MiniDump 612 l.dmp full",
+        "SHA256String": "4f1e2d7b0c4a8e3f9d6b5a2c1e0f7d8c9b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e",
+        "MD5String": "9b8a7c6d5e4f3a2b1c0d9e8f7a6b5c4d",
+        "MachineDomain": "acme.example",
+        "SensorId": "5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b",
+        "LocalIP": "10.20.30.42",
+        "MACAddress": "00-50-56-8f-12-34",
+        "DetectId": "ldt:5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b:38684386611",
+        "Objective": "Gain Access",
+        "Tactic": "Credential Access",
+        "Technique": "OS Credential Dumping",
+        "PatternDispositionDescription": "Prevention, process killed.",
+        "PatternDispositionValue": 16,
+        "FalconHostLink": "https://falcon.crowdstrike.com/activity/detections/detail/"
+        "5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b/38684386611",
+    },
+}
+
+SAMPLE_INCIDENT: dict[str, Any] = {
+    "metadata": {
+        "customerIDString": "0123456789abcdef0123456789abcdef",
+        "offset": 14563,
+        "eventType": "IncidentSummaryEvent",
+        "eventCreationTime": 1748866200000,
+        "version": "1.0",
+    },
+    "event": {
+        "IncidentStartTime": 1748865480,
+        "IncidentEndTime": 1748866080,
+        "FalconHostLink": "https://falcon.crowdstrike.com/crowdscore/incidents/details/"
+        "inc:5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b:7d1c2b3a4f5e6d7c8b9a0f1e2d3c4b5a",
+        "State": "open",
+        "FineScore": 7.5,
+        "LateralMovement": 0,
+        "IncidentType": 1,
+        "IncidentID": "inc:5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b:7d1c2b3a4f5e6d7c8b9a0f1e2d3c4b5a",
+        "HostID": "5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b",
+        "LMHostIDs": [],
+        "UserId": "jsmith@acme.example",
+    },
+}
