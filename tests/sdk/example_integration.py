@@ -121,9 +121,29 @@ class AcmeEdr(Integration):
     def parse_webhook(self, payload: Any) -> list[Any]:
         return [self.stream("alerts").normalize(payload["alert"])]
 
+    # --- hooks the conformance suite (aria.sdk.testing) picks up ---------------------------
+
+    @classmethod
+    def sandbox_counts(cls, size: int) -> dict[str, int]:
+        """The sandbox serves ``size`` alerts but only ``size // 2`` devices."""
+        return {"alerts": size, "devices": size // 2}
+
+    @classmethod
+    def webhook_samples(cls) -> list[tuple[dict[str, str], bytes]]:
+        """One alert delivery, signed with the sandbox's webhook secret."""
+        alert = {
+            "id": "wh-sample-1",
+            "name": "Credential dumping",
+            "severity": "high",
+            "updated_at": "2024-05-01T11:00:00Z",
+        }
+        event = sign_webhook({"alert": alert})
+        return [(event.headers, event.body)]
+
 
 def make_sandbox(seed: int = 7, size: int = 200, faults: Faults | None = None) -> FastAPI:
-    """Acme's API with ``size`` alerts and ``size // 2`` devices."""
+    """Acme's API with ``size`` alerts (one per hour from ten days before NOW, so a larger
+    size adds newer ones) and ``size // 2`` devices."""
     sb = Sandbox(seed=seed, size=size, faults=faults, now=NOW)
     app = sb.install(FastAPI())
     sb.add_token_endpoint(
@@ -131,7 +151,10 @@ def make_sandbox(seed: int = 7, size: int = 200, faults: Faults | None = None) -
     )
     gen = sb.gen
     alerts = []
-    for _ in range(size):
+    first = NOW - timedelta(days=10)
+    for index in range(size):
+        # Later alerts are newer, so a larger ``size`` (same seed) adds records past the cursor.
+        updated = first + timedelta(hours=index, minutes=gen.integer(0, 59))
         alerts.append(
             {
                 "id": gen.uuid(),
@@ -140,7 +163,7 @@ def make_sandbox(seed: int = 7, size: int = 200, faults: Faults | None = None) -
                 ),
                 "severity": gen.choice(["low", "medium", "high", "critical"]),
                 "hostname": gen.hostname(),
-                "updated_at": gen.iso(gen.timestamp(days=10)),
+                "updated_at": gen.iso(updated),
             }
         )
     devices = [

@@ -46,6 +46,9 @@ class Limiter(Protocol):
         ...
 
 
+_MIN_WAIT = 0.001
+
+
 @dataclass
 class _Bucket:
     rate: float  # tokens per second
@@ -104,7 +107,9 @@ class TokenBucketLimiter:
                     for bucket in self._buckets:
                         bucket.tokens -= cost
                     return
-                await self._sleep(wait)
+                # Never sleep less than a millisecond: a shorter wait can vanish in float
+                # rounding (an injected clock near 1.7e9 s), and the loop would spin forever.
+                await self._sleep(max(wait, _MIN_WAIT))
 
 
 class NoLimiter:

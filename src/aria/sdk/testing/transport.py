@@ -14,11 +14,10 @@ from typing import Literal
 
 import httpx
 
-
 _BODY_HEADERS = {b"content-length", b"content-encoding", b"transfer-encoding"}
 
 
-class RunawayRead(Exception):  # noqa: N818 - reads like the situation it reports
+class RunawayRead(Exception):
     """The integration kept requesting far beyond what a clean read needs (a loop)."""
 
 
@@ -122,7 +121,9 @@ class SuiteTransport(httpx.AsyncBaseTransport):
             raise httpx.ReadTimeout("injected by the conformance suite", request=request)
         return httpx.Response(
             fault.status,
-            json={"errors": [{"code": fault.status, "message": "injected by the conformance suite"}]},
+            json={
+                "errors": [{"code": fault.status, "message": "injected by the conformance suite"}]
+            },
             headers=fault.headers,
             request=request,
         )
