@@ -78,6 +78,29 @@ def test_planted_secret_surfaces_nowhere(
         call("GET", "/api/v1/audit")
         # A validation error that echoes input must not echo a secret either.
         call("PATCH", path, json={"config": {"client_secret": 12345, "bogus": PLANTED}})
+        # A sync with the wrong secret fails; its job, activity and logs must stay clean.
+        import uuid
+
+        from sqlalchemy import update
+
+        from aria.installs.models import Installation
+        from aria.sync import service as sync_service
+        from aria.sync.runner import run_job
+
+        with world.runtime.sessions() as session:
+            session.execute(
+                update(Installation)
+                .where(Installation.id == uuid.UUID(created["id"]))
+                .values(status="enabled")
+            )
+            installation = session.get(Installation, uuid.UUID(created["id"]))
+            job = sync_service.create(
+                session, installation=installation, job_type="full", triggered_by="user"
+            )
+            session.commit()
+        assert run_job(world.runtime, job.id) == "failed"
+        call("GET", f"/api/v1/jobs/{job.id}")
+        call("GET", f"{path}/activity")
         logging.getLogger("aria.test").info("config was %s", PLANTED)
         logging.getLogger("httpx").debug("request carried %s", PLANTED_WEBHOOK)
         database = _database_text(world)
