@@ -48,6 +48,18 @@ def decode_cursor(cursor: str | None) -> int | None:
     return int(cursor)
 
 
+def keyset_page(
+    session: Session, query: Any, column: Any, *, limit: int, cursor: str | None
+) -> tuple[list[Any], str | None]:
+    """Newest first by ``column`` (an increasing id); the cursor is the last id of a page."""
+    before = decode_cursor(cursor)
+    if before is not None:
+        query = query.where(column < before)
+    rows = list(session.scalars(query.order_by(column.desc()).limit(limit + 1)))
+    page = rows[:limit]
+    return page, (str(page[-1].id) if len(rows) > limit else None)
+
+
 def list_records(
     session: Session,
     *,
@@ -79,12 +91,7 @@ def list_records(
             query = query.where(table.asset_id == filters.asset_id)
         if filters.kind is not None:
             query = query.where(table.kind == filters.kind)
-    before = decode_cursor(cursor)
-    if before is not None:
-        query = query.where(table.id < before)
-    rows = list(session.scalars(query.order_by(table.id.desc()).limit(limit + 1)))
-    page = rows[:limit]
-    return page, (str(page[-1].id) if len(rows) > limit else None)
+    return keyset_page(session, query, table.id, limit=limit, cursor=cursor)
 
 
 def get_record(session: Session, *, entity: str, organization_id: uuid.UUID, record_id: int) -> Any:
@@ -116,12 +123,7 @@ def list_assets(
     query = select(models.Asset).where(models.Asset.organization_id == organization_id)
     if hostname:
         query = query.where(models.Asset.hostname == hostname.lower())
-    before = decode_cursor(cursor)
-    if before is not None:
-        query = query.where(models.Asset.id < before)
-    rows = list(session.scalars(query.order_by(models.Asset.id.desc()).limit(limit + 1)))
-    page = rows[:limit]
-    return page, (str(page[-1].id) if len(rows) > limit else None)
+    return keyset_page(session, query, models.Asset.id, limit=limit, cursor=cursor)
 
 
 def get_asset(session: Session, *, organization_id: uuid.UUID, asset_id: int) -> models.Asset:
@@ -160,12 +162,7 @@ def list_risks(
         query = query.where(models.Risk.status == status)
     if min_score is not None:
         query = query.where(models.Risk.score >= min_score)
-    before = decode_cursor(cursor)
-    if before is not None:
-        query = query.where(models.Risk.id < before)
-    rows = list(session.scalars(query.order_by(models.Risk.id.desc()).limit(limit + 1)))
-    page = rows[:limit]
-    return page, (str(page[-1].id) if len(rows) > limit else None)
+    return keyset_page(session, query, models.Risk.id, limit=limit, cursor=cursor)
 
 
 def get_risk(session: Session, *, organization_id: uuid.UUID, risk_id: int) -> models.Risk:
