@@ -63,6 +63,15 @@ class Settings(BaseSettings):
     api_rate_limit: int = Field(
         default=600, ge=1, le=1_000_000, description="API requests per minute per token/session."
     )
+    health_failure_threshold: int = Field(
+        default=3,
+        ge=1,
+        le=100,
+        description="Consecutive failed health checks that move an enabled installation to error.",
+    )
+    activity_retention_days: int = Field(
+        default=90, ge=1, le=3650, description="Days of activity logs kept by the daily purge."
+    )
 
     @field_validator("database_url")
     @classmethod
