@@ -70,7 +70,9 @@ def prepare(url: str, data_dir: Path, size: int) -> tuple[Runtime, uuid.UUID]:
             previous=None,
             master_key=runtime.master_key,
         )
-        job = service.create(session, installation=installation, job_type="full", triggered_by="bench")
+        job = service.create(
+            session, installation=installation, job_type="full", triggered_by="bench"
+        )
     return runtime, job.id
 
 
@@ -167,9 +169,13 @@ def main() -> None:
     if memory:
         out = subprocess.run(
             [sys.executable, __file__, "--memory-child", str(memory)],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         )
-        print(f"sync peak RSS for {memory} records (sqlite): {out.stdout.strip().splitlines()[-1]} MB")
+        print(
+            f"sync peak RSS for {memory} records (sqlite): {out.stdout.strip().splitlines()[-1]} MB"
+        )
 
 
 def _reset_pg(url: str) -> None:
