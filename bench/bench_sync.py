@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 from sqlalchemy import select  # noqa: E402
+from sync_fixture import BenchEdr, alert  # noqa: E402
 
 from aria.accounts.models import Organization  # noqa: E402
 from aria.catalog.service import sync_catalog  # noqa: E402
@@ -34,7 +35,6 @@ from aria.runtime import Runtime  # noqa: E402
 from aria.sdk.registry import Registry  # noqa: E402
 from aria.sync import service  # noqa: E402
 from aria.sync.runner import run_job  # noqa: E402
-from sync_fixture import BenchEdr, alert  # noqa: E402
 
 
 def prepare(url: str, data_dir: Path, size: int) -> tuple[Runtime, uuid.UUID]:
@@ -90,7 +90,7 @@ def ours(url: str, data_dir: Path, size: int) -> float:
 
 def naive(url: str, data_dir: Path, size: int) -> float:
     """The plan's pseudo-code: per record, normalize, SELECT by key, then INSERT or UPDATE."""
-    runtime, job_id = prepare(url, data_dir, 0)
+    runtime, _job_id = prepare(url, data_dir, 0)
     from sync_fixture import Alerts
 
     from aria.grc.store import digest
