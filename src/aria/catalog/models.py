@@ -114,6 +114,7 @@ class Review(UuidPrimaryKey, Timestamps, Base):
         between("support_rating", 1, 5, nullable=True),
         between("value_rating", 1, 5, nullable=True),
         Index(None, "integration_id", "created_at"),
+        Index(None, "integration_id", "helpful_count"),
     )
 
     integration_id: Mapped[uuid.UUID] = mapped_column(
@@ -140,3 +141,21 @@ class Review(UuidPrimaryKey, Timestamps, Base):
     not_helpful_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     vendor_response: Mapped[str | None] = mapped_column(Text)
     vendor_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ReviewVote(UuidPrimaryKey, Timestamps, Base):
+    """One user's helpful / not-helpful vote on a review; the counts on the review follow it."""
+
+    __tablename__ = "integration_review_votes"
+    __table_args__ = (UniqueConstraint("review_id", "user_id"),)
+
+    review_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("integration_reviews.id", ondelete="CASCADE"), nullable=False
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    helpful: Mapped[bool] = mapped_column(Boolean, nullable=False)

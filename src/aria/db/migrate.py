@@ -55,12 +55,43 @@ def is_at_head(engine: Engine) -> bool:
     return current_revision(engine) == head_revision(engine)
 
 
+# Search objects that migrations create with dialect-specific DDL and the ORM does not model:
+# SQLite's FTS5 table (and its shadow tables); PostgreSQL's generated tsvector column and
+# its GIN index.
+UNMODELLED_TABLE_PREFIX = "integration_catalog_fts"
+UNMODELLED_INDEXES = frozenset({"ix_integration_catalog_search"})
+UNMODELLED_COLUMNS = frozenset({("integration_catalog", "search_document")})
+
+
+def is_modelled(name: str | None, type_: str = "table", table: str | None = None) -> bool:
+    """False for the search objects above, which the models cannot express."""
+    if name is None:
+        return True
+    if type_ == "table":
+        return not name.startswith(UNMODELLED_TABLE_PREFIX)
+    if type_ == "index":
+        return name not in UNMODELLED_INDEXES
+    if type_ == "column":
+        return (table, name) not in UNMODELLED_COLUMNS
+    return True
+
+
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Alembic's ``include_name`` hook: compare (and autogenerate) modelled objects only."""
+    return is_modelled(name, type_, (parent_names or {}).get("table_name"))
+
+
 def schema_diff(engine: Engine) -> list[Any]:
     """Differences between the models and the migrated database (empty when they agree)."""
     from aria.db.models import Base
 
     with engine.connect() as connection:
         context = MigrationContext.configure(
-            connection, opts={"compare_type": True, "compare_server_default": False}
+            connection,
+            opts={
+                "compare_type": True,
+                "compare_server_default": False,
+                "include_name": include_name,
+            },
         )
         return list(compare_metadata(context, Base.metadata))
