@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
 
 from aria import __version__
 from aria.accounts.views import session_router
@@ -18,6 +19,9 @@ from aria.middleware import RequestIdMiddleware
 from aria.runtime import Runtime
 from aria.status.views import router as status_router
 from aria.sync.queue import EmbeddedWorker
+from aria.web.views import STATIC_DIR
+from aria.web.views import router as web_router
+from aria.webhooks.receiver import router as webhook_receiver_router
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +65,12 @@ def create_app(
     app.include_router(status_router)
     app.include_router(build_api_router())
     app.include_router(session_router)
+    app.include_router(web_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(webhook_receiver_router)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:
-        return RedirectResponse(f"{API_PREFIX}/docs")
+        return RedirectResponse("/integrations")
 
     return app

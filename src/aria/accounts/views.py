@@ -268,7 +268,8 @@ def revoke_token(
 # Browser sessions ---------------------------------------------------------------------------
 
 
-def _set_session_cookie(response: Response, runtime: AppRuntime, value: str) -> None:
+def set_session_cookie(response: Response, runtime: AppRuntime, value: str) -> None:
+    """The session cookie, set the same way by the JSON login and the web login form."""
     response.set_cookie(
         browser_sessions.COOKIE_NAME,
         value,
@@ -322,7 +323,7 @@ def login_json(
         ip_address=client_ip(request),
         user_agent=request.headers.get("user-agent"),
     )
-    _set_session_cookie(response, runtime, created.cookie_value)
+    set_session_cookie(response, runtime, created.cookie_value)
     return LoginResponse(
         user_id=result.user.id,
         email=result.user.email,

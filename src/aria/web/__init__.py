@@ -1,0 +1,1 @@
+"""The server-rendered web UI: marketplace, installations, risk register, analytics, admin."""
