@@ -65,6 +65,11 @@ def test_new_risks_open_tickets_and_closing_updates_them(client: TestClient, wor
     assert ticket["integration"] == "acme-tickets" and ticket["external_id"].startswith("TCK-")
     sandbox = runtime.sandbox_app("acme-tickets")
     assert sandbox.state.tickets[ticket["external_id"]]["status"] == "open"
+    from aria.grc.flows import risk_findings
+
+    with runtime.sessions() as session:
+        behind = risk_findings(session, first)
+    assert behind and all(f["integration_key"] == "acme-edr" and f["source_uid"] for f in behind)
     assert push_risk(runtime, tickets_id, first, "close").ok
     assert sandbox.state.tickets[ticket["external_id"]]["status"] == "resolved"
     assert len(sandbox.state.tickets) == 1  # the same ticket was updated, not a new one

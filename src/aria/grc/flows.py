@@ -56,8 +56,32 @@ def dispatch(
     return len(targets) * len(changed)
 
 
-def risk_payload(risk: models.Risk, action: str, ticket: dict[str, Any] | None) -> dict[str, Any]:
-    """What a ticketing or SIEM integration receives: the risk, never raw vendor records."""
+def risk_findings(session: Session, risk_id: int) -> list[dict[str, Any]]:
+    """The findings behind a risk, as vendor ids an integration can act on (e.g. resolve the
+    alert in the EDR that raised it)."""
+    rows = session.execute(
+        select(models.Finding.uid, models.Finding.integration_key, models.Finding.installation_id)
+        .join(models.RiskFinding, models.RiskFinding.finding_id == models.Finding.id)
+        .where(models.RiskFinding.risk_id == risk_id)
+    ).all()
+    return [
+        {
+            "source_uid": uid,
+            "integration_key": key,
+            "installation_id": str(installation) if installation else None,
+        }
+        for uid, key, installation in rows
+    ]
+
+
+def risk_payload(
+    risk: models.Risk,
+    action: str,
+    ticket: dict[str, Any] | None,
+    findings: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """What a ticketing or SIEM integration receives: the risk and its findings' vendor ids,
+    never raw vendor records."""
     return {
         "action": action,
         "risk_id": risk.id,
@@ -71,6 +95,7 @@ def risk_payload(risk: models.Risk, action: str, ticket: dict[str, Any] | None) 
         "technique_id": risk.technique_id,
         "created_at": risk.created_at.isoformat(),
         "ticket": ticket,
+        "findings": findings or [],
     }
 
 
@@ -96,7 +121,7 @@ def push_risk(
         ticket = next(
             (t for t in risk.tickets if t.get("installation_id") == str(installation_id)), None
         )
-        payload = risk_payload(risk, action, ticket)
+        payload = risk_payload(risk, action, ticket, risk_findings(session, risk_id))
         mode = installation.mode
 
     async def send() -> tuple[PushResult, dict[str, Any]]:

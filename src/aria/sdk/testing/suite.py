@@ -32,8 +32,12 @@ from aria.sdk.errors import (
 )
 from aria.sdk.integration import Integration
 from aria.sdk.metadata import CAPABILITIES, CATEGORIES, SEMVER
-from aria.sdk.records import CanonicalRecord
-from aria.sdk.records.ocsf_validate import OcsfValidationError, validate_ocsf
+from aria.sdk.records import CanonicalRecord, Indicator
+from aria.sdk.records.ocsf_validate import (
+    OcsfValidationError,
+    validate_ocsf,
+    validate_ocsf_object,
+)
 from aria.sdk.stream import Stream
 from aria.sdk.testing import faults as scenarios
 from aria.sdk.testing.corpus import (
@@ -358,7 +362,7 @@ class ConformanceSuite:
                     "pass the vendor id as uid= (or the identifiers its key needs)"
                 )
             try:
-                validate_ocsf(record.to_ocsf())
+                _validate_ocsf(record)
             except OcsfValidationError as exc:
                 problems.append(f"record #{index} is not valid OCSF: {exc}")
             if len(problems) >= _SHOW:
@@ -886,7 +890,7 @@ class ConformanceSuite:
             if not isinstance(record, CanonicalRecord):
                 _fail(f"parse_webhook returned a {type(record).__name__} (#{index}), not a record")
             try:
-                validate_ocsf(record.to_ocsf())
+                _validate_ocsf(record)
             except OcsfValidationError as exc:
                 _fail(f"webhook record #{index} is not valid OCSF: {exc}")
 
@@ -968,7 +972,7 @@ class ConformanceSuite:
                     problems.append(f"#{index}: normalize returned a {type(item).__name__}")
                     continue
                 try:
-                    validate_ocsf(item.to_ocsf())
+                    _validate_ocsf(item)
                 except OcsfValidationError as exc:
                     problems.append(f"#{index}: not valid OCSF: {exc}")
         if problems:
@@ -1040,3 +1044,11 @@ CHECKS: tuple[str, ...] = tuple(
 """Every check's method name, in definition order."""
 
 __all__ = ["CHECKS", "ConformanceSuite", "conformance"]
+
+
+def _validate_ocsf(record: Any) -> None:
+    """Events validate as their OCSF class; an indicator is an OCSF ``osint`` object."""
+    if isinstance(record, Indicator):
+        validate_ocsf_object("osint", record.to_ocsf())
+    else:
+        validate_ocsf(record.to_ocsf())
