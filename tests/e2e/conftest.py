@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from aria.catalog.service import sync_catalog
 from aria.config import load_settings
 from aria.db import migrate
 from aria.db.engine import make_engine, transaction
+from aria.db.types import utcnow
 from aria.installs import flows
 from aria.runtime import Runtime
 from aria.sdk.registry import Registry
@@ -118,7 +120,15 @@ def _error_installation(runtime: Runtime) -> uuid.UUID:
         flows.transition(
             session, runtime, principal, installed, target="error", reason="3 failed health checks"
         )
+        # Really broken (a revoked secret), so the embedded worker's health sweep cannot
+        # "recover" it while the browser test looks at it.
+        flows.reconfigure(
+            session, runtime, principal, installed, config={"client_secret": "revoked-000000"}
+        )
         installed.installation.last_error = "401 Unauthorized: the API client was deleted"
+        # Checked "just now" (an hour ahead), so no scheduled sweep rewrites last_error while
+        # the browser reads it.
+        installed.installation.last_health_check_at = utcnow() + timedelta(hours=1)
         return installed.installation.id
 
 
