@@ -62,6 +62,7 @@ def create_app(
     app.state.runtime = runtime
     install_error_handlers(app)
     app.add_middleware(RequestIdMiddleware)
+    app.include_router(webhook_receiver_router)  # first: vendors' hot path, fewest routes to scan
     app.include_router(status_router)
     app.include_router(build_api_router())
     app.include_router(session_router)

@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Bind address of `aria serve`.")
     port: int = Field(default=8000, ge=1, le=65535, description="Bind port of `aria serve`.")
     worker_threads: int = Field(default=2, ge=1, le=64, description="Huey worker threads.")
+    webhooks_allow_loopback: bool = Field(
+        default=False, description="Allow outbound webhooks to loopback addresses (tests, dev)."
+    )
+    webhooks_allow_private: bool = Field(
+        default=False, description="Allow outbound webhooks to private networks (on-premises)."
+    )
     api_rate_limit: int = Field(
         default=600, ge=1, le=1_000_000, description="API requests per minute per token/session."
     )

@@ -58,6 +58,25 @@ def _ids_of_org_a(client: TestClient, world: World) -> dict[str, str]:
     with transaction(runtime.sessions) as session:
         installed = session.get(Installation, uuid.UUID(installation_id))
         pending = service.create(session, installation=installed, job_type="full", triggered_by="t")
+    hook = client.post(f"/api/v1/installations/{installation_id}/webhooks", headers=headers)
+    assert hook.status_code == 201, hook.text
+    subscription = client.post(
+        "/api/v1/webhook-subscriptions",
+        json={
+            "name": "s",
+            "url": "https://siem.example.com/in",
+            "event_types": ["finding.created"],
+        },
+        headers=headers,
+    )
+    assert subscription.status_code == 201, subscription.text
+    from aria.webhooks.models import DeadLetter
+
+    with transaction(runtime.sessions) as session:
+        letter = DeadLetter(organization_id=world.org_a.id, kind="inbound", reason="t", attempts=1)
+        session.add(letter)
+        session.flush()
+        dead_letter_id = str(letter.id)
     finding = client.get("/api/v1/findings", headers=headers).json()["items"][0]
     asset = client.get("/api/v1/assets", headers=headers).json()["items"][0]
     risk = client.get("/api/v1/risks", headers=headers).json()["items"][0]
@@ -73,6 +92,9 @@ def _ids_of_org_a(client: TestClient, world: World) -> dict[str, str]:
         "record_id": str(finding["id"]),
         "asset_id": str(asset["id"]),
         "risk_id": str(risk["id"]),
+        "webhook_id": hook.json()["id"],
+        "subscription_id": subscription.json()["id"],
+        "dead_letter_id": dead_letter_id,
     }
 
 
@@ -110,6 +132,10 @@ BODIES = {
     ("post", "/api/v1/catalog/{key}/reviews"): {"rating": 2, "title": "From org B"},
     ("patch", "/api/v1/catalog/{key}/reviews/{review_id}"): {"title": "Hijacked"},
     ("post", "/api/v1/catalog/{key}/reviews/{review_id}/votes"): {"helpful": False},
+    ("patch", "/api/v1/installations/{installation_id}/webhooks/{webhook_id}"): {
+        "is_active": False
+    },
+    ("patch", "/api/v1/webhook-subscriptions/{subscription_id}"): {"name": "x"},
 }
 
 

@@ -196,7 +196,7 @@ def _commit_page(
         job.progress = Decimal(100 * len(done_streams) // max(1, len(plan.streams)))
         job.updated_at = stamp
     plan.done_streams = done_streams
-    events.publish(stats.events)
+    events.publish(stats.events + risk_events(plan.source, outcome))
     if outcome.changed["created"] or outcome.changed["closed"] or outcome.changed["reopened"]:
         with runtime.sessions() as session:
             grc_flows.dispatch(
@@ -205,6 +205,25 @@ def _commit_page(
                 outcome=outcome,
                 enqueue=runtime.sync_tasks.enqueue_push,
             )
+
+
+def risk_events(source: store.Source, outcome: risks.Outcome) -> list[events.LifecycleEvent]:
+    """Risk changes as lifecycle events (``risk.created`` / ``risk.reopened`` /
+    ``risk.resolved`` for outbound webhook subscribers)."""
+    kinds = {"created": "new", "reopened": "reopened", "closed": "resolved"}
+    return [
+        events.LifecycleEvent(
+            kind=kinds[change],
+            entity="risk",
+            record_id=risk_id,
+            organization_id=source.organization_id,
+            installation_id=source.installation_id,
+            severity_id=0,
+            status_id=4 if change == "closed" else 1,
+        )
+        for change, ids in outcome.changed.items()
+        for risk_id in ids
+    ]
 
 
 def _finish(
