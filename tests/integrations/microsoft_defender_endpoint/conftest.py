@@ -22,6 +22,7 @@ CORPUS = Path(
 ALERTS_SAMPLE = CORPUS / "vendor-api" / "microsoft-defender-endpoint" / "first_response_alerts.json"
 VULNS_SAMPLE = CORPUS / "scans" / "ms_defender" / "report_many_vulns.json"
 
+
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
