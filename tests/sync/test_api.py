@@ -32,7 +32,9 @@ def test_sync_via_api_on_each_queue(
     tasks = register_tasks(runtime.huey, runtime=runtime)
     runtime.__dict__["tasks"] = tasks
     installed.sandbox(size=60)
-    worker = EmbeddedWorker(runtime.huey, tasks, workers=1)
+    # No periodic tasks: the scheduler would otherwise queue its own sync of this (due)
+    # installation and the POST below would meet a 409.
+    worker = EmbeddedWorker(runtime.huey, tasks, workers=1, periodic=False)
     worker.start()
     headers = bearer(installed.world.owner_a)
     path = f"/api/v1/installations/{installed.installation_id}"

@@ -154,10 +154,16 @@ class _QuietConsumer(Consumer):
 class EmbeddedWorker:
     """Huey consumer threads inside the web process (the one-machine default)."""
 
-    def __init__(self, huey: Huey, tasks: Tasks, *, workers: int = 2) -> None:
+    def __init__(
+        self, huey: Huey, tasks: Tasks, *, workers: int = 2, periodic: bool = True
+    ) -> None:
+        """``periodic=False`` runs only enqueued tasks (tests that must not race the
+        scheduler, health sweep and rollups)."""
         self.huey = huey
         self.tasks = tasks
-        self.consumer = _QuietConsumer(huey, workers=workers, worker_type="thread", periodic=True)
+        self.consumer = _QuietConsumer(
+            huey, workers=workers, worker_type="thread", periodic=periodic
+        )
         self.name = f"{socket.gethostname()}:embedded"
 
     def start(self) -> None:
