@@ -224,7 +224,13 @@ def test_sync_now_queues_a_job_and_shows_progress(owner: Browser) -> None:
     job = re.search(r'data-job="([0-9a-f-]+)"', cards)
     assert job, "the card shows the running job"
     assert owner.get(f"/jobs/{job.group(1)}").status_code == 200
-    assert owner.post(f"/installations/{installation}/sync").status_code == 409  # one at a time
+    # One at a time: a second click points at the running sync instead of queueing another.
+    again = owner.post(f"/installations/{installation}/sync")
+    assert again.status_code == 303 and "sync_running" in again.headers["location"]
+    from aria.sync.models import SyncJob
+
+    with owner.client.app.state.runtime.sessions() as session:  # type: ignore[attr-defined]
+        assert session.query(SyncJob).count() == 1
 
 
 def test_error_installation_offers_reconfigure_retry_view_error(owner: Browser) -> None:

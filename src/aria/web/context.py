@@ -53,6 +53,7 @@ NOTICES = {
     "activated": "Activated. The first sync runs on schedule, or press Sync Now.",
     "activated_sync": "Activated, and a first sync is running.",
     "sync_queued": "Sync queued. Progress shows on the card.",
+    "sync_running": "A sync is already queued or running. Progress shows on the card.",
     "disabled": "Disabled. No syncs run until you enable it again.",
     "enabled": "Enabled.",
     "uninstalled": "Uninstalled. Credentials were destroyed; synced records are kept.",

@@ -564,6 +564,9 @@ def _queue_sync(page: Page, inst: Installation) -> uuid.UUID:
 def sync_now(page: CurrentPage, installation_id: uuid.UUID) -> Response:
     page.require(Permission.sync)
     inst = _installed(page, installation_id).installation
+    if sync.active_job(page.session, installation_id=inst.id) is not None:
+        # The scheduler (or another person) got there first: show that sync, not an error.
+        return redirect(f"/integrations/installed?done=sync_running#inst-{inst.id}")
     _queue_sync(page, inst)
     return redirect(f"/integrations/installed?done=sync_queued#inst-{inst.id}")
 
