@@ -46,17 +46,6 @@ session_router = APIRouter(prefix="/auth", tags=["session"])
 ManageUsers = Annotated[Principal, Depends(require(Permission.manage_users))]
 
 
-def _audit(session: DbSession, runtime: AppRuntime, principal: Principal, **kwargs: object) -> None:
-    audit.append(
-        session,
-        key=runtime.audit_key,
-        actor=principal.email,
-        actor_user_id=principal.user_id,
-        organization_id=principal.organization_id,
-        **kwargs,  # type: ignore[arg-type]
-    )
-
-
 @router.get("/me", response_model=MeRead)
 def me(
     request: Request, session: DbSession, runtime: AppRuntime, principal: CurrentPrincipal
@@ -134,10 +123,10 @@ def add_member(
         service.add_membership(session, organization=organization, user=user, role=body.role)
     except service.AccountError as error:
         raise AppError(str(error)) from None
-    _audit(
+    audit.record_action(
         session,
-        runtime,
-        principal,
+        key=runtime.audit_key,
+        principal=principal,
         action="member.added",
         target_type="user",
         target_id=str(user.id),
@@ -170,10 +159,10 @@ def change_member_role(
         old = service.change_role(session, membership=membership, role=body.role)
     except service.AccountError as error:
         raise AppError(str(error)) from None
-    _audit(
+    audit.record_action(
         session,
-        runtime,
-        principal,
+        key=runtime.audit_key,
+        principal=principal,
         action="member.role_changed",
         target_type="user",
         target_id=str(user_id),
@@ -194,10 +183,10 @@ def remove_member(
         service.remove_member(session, membership=membership)
     except service.AccountError as error:
         raise AppError(str(error)) from None
-    _audit(
+    audit.record_action(
         session,
-        runtime,
-        principal,
+        key=runtime.audit_key,
+        principal=principal,
         action="member.removed",
         target_type="user",
         target_id=str(user_id),
@@ -229,10 +218,10 @@ def create_token(
         name=body.name,
         expires_at=expires_at,
     )
-    _audit(
+    audit.record_action(
         session,
-        runtime,
-        principal,
+        key=runtime.audit_key,
+        principal=principal,
         action="token.created",
         target_type="api_token",
         target_id=str(issued.record.id),
@@ -253,10 +242,10 @@ def revoke_token(
     ):
         raise NotFound("token not found")
     if tokens.revoke(session, token=token):
-        _audit(
+        audit.record_action(
             session,
-            runtime,
-            principal,
+            key=runtime.audit_key,
+            principal=principal,
             action="token.revoked",
             target_type="api_token",
             target_id=str(token.id),
@@ -343,7 +332,7 @@ def _current_session(session: DbSession, principal: Principal) -> UserSession:
 @session_router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
 def logout(session: DbSession, runtime: AppRuntime, principal: CurrentPrincipal) -> Response:
     browser_sessions.revoke(session, record=_current_session(session, principal))
-    _audit(session, runtime, principal, action="logout")
+    audit.record_action(session, key=runtime.audit_key, principal=principal, action="logout")
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     response.delete_cookie(browser_sessions.COOKIE_NAME, path="/")
     return response

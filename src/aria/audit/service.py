@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from aria.accounts.principal import Principal
 from aria.audit.models import AuditEntry
 from aria.db.types import utcnow
 from aria.logs import redact
@@ -90,6 +91,21 @@ def append(
     session.add(entry)
     session.flush()
     return entry
+
+
+def record_action(
+    session: Session, *, key: bytes, principal: Principal, action: str, **fields: Any
+) -> AuditEntry:
+    """An entry for what ``principal`` did, in the organization they acted in."""
+    return append(
+        session,
+        key=key,
+        action=action,
+        actor=principal.email,
+        actor_user_id=principal.user_id,
+        organization_id=principal.organization_id,
+        **fields,
+    )
 
 
 @dataclass

@@ -13,34 +13,12 @@ from aria.catalog.collections import SEEDS
 from aria.catalog.models import CatalogEntry, Collection, CollectionItem
 from aria.db.types import utcnow
 from aria.errors import NotFound
+from aria.sdk.metadata import IntegrationMetadata
 from aria.sdk.registry import Registry
 
-# Columns the integration's own metadata owns; marketplace figures are ours and never reset.
-METADATA_COLUMNS = (
-    "name",
-    "vendor",
-    "product",
-    "category",
-    "description",
-    "features",
-    "what_you_get",
-    "config_requirements",
-    "documentation_url",
-    "support_url",
-    "version",
-    "pricing_model",
-    "status",
-    "min_platform_version",
-    "capabilities",
-    "data_types",
-    "auth_methods",
-    "config_schema",
-    "webhook_support",
-    "rate_limits",
-    "installation_complexity",
-    "logo_svg",
-    "price_per_call",
-)
+# Columns the integration's own metadata owns (every metadata field but the key, which is how
+# rows are found); the marketplace figures are ours and never reset by a sync.
+METADATA_COLUMNS = tuple(name for name in IntegrationMetadata.model_fields if name != "key")
 
 
 @dataclass

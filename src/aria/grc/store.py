@@ -201,6 +201,7 @@ def _upsert_chunk(
     inserts: list[dict[str, Any]] = []
     changes: list[dict[str, Any]] = []
     touched: list[int] = []
+    reopened: list[int] = []
     pending: list[tuple[str, int, dict[str, Any]]] = []
     for row, _record in items:
         found = existing.get(row["dedupe_hash"])
@@ -218,13 +219,8 @@ def _upsert_chunk(
         record_id, content, status = found
         was_resolved = status in RESOLVED
         if was_resolved and not now_resolved:
-            change = {
-                **row,
-                "id": record_id,
-                "updated_at": now,
-                "resolved_at": None,
-                "reopened_count": table.reopened_count + 1,
-            }
+            change = {**row, "id": record_id, "updated_at": now, "resolved_at": None}
+            reopened.append(record_id)
             pending.append(("reopened", record_id, row))
             stats.reopened += 1
         elif now_resolved and not was_resolved:
@@ -253,14 +249,19 @@ def _upsert_chunk(
             stats.created += 1
             pending.append(("new", ids[row["dedupe_hash"]], row))
     if changes:
-        _bulk_update(session, table, changes)
-    if touched:
-        for start in range(0, len(touched), CHUNK):
-            session.execute(
-                update(table)
-                .where(table.id.in_(touched[start : start + CHUNK]))
-                .values(last_seen_at=now, last_job_id=source.job_id)
-            )
+        session.execute(update(table), changes)  # UPDATE by primary key, executemany
+    if reopened:  # the counter increments in SQL, never read-modify-write
+        session.execute(
+            update(table)
+            .where(table.id.in_(reopened))
+            .values(reopened_count=table.reopened_count + 1)
+        )
+    for start in range(0, len(touched), CHUNK):
+        session.execute(
+            update(table)
+            .where(table.id.in_(touched[start : start + CHUNK]))
+            .values(last_seen_at=now, last_job_id=source.job_id)
+        )
     stats.events = [
         LifecycleEvent(
             kind=kind,
@@ -274,25 +275,6 @@ def _upsert_chunk(
         for kind, record_id, row in pending
     ]
     return stats
-
-
-def _bulk_update(session: Session, table: Any, changes: list[dict[str, Any]]) -> None:
-    """UPDATE by primary key, executemany; the reopen counter increments in SQL."""
-    plain = [c for c in changes if not _is_expression(c.get("reopened_count"))]
-    bumped = [c for c in changes if _is_expression(c.get("reopened_count"))]
-    if plain:
-        session.execute(update(table), plain)
-    for change in bumped:
-        values = {k: v for k, v in change.items() if k not in ("id", "reopened_count")}
-        session.execute(
-            update(table)
-            .where(table.id == change["id"])
-            .values(**values, reopened_count=table.reopened_count + 1)
-        )
-
-
-def _is_expression(value: Any) -> bool:
-    return value is not None and not isinstance(value, int)
 
 
 def resolve_absent(

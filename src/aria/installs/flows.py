@@ -77,15 +77,8 @@ class Installed:
 
 
 def audit_action(session: Session, runtime: Runtime, principal: Principal, **kwargs: Any) -> None:
-    """An audit entry for ``principal`` in their organization."""
-    audit.append(
-        session,
-        key=runtime.audit_key,
-        actor=principal.email,
-        actor_user_id=principal.user_id,
-        organization_id=principal.organization_id,
-        **kwargs,
-    )
+    """An audit entry for ``principal`` in their organization, keyed by this runtime."""
+    audit.record_action(session, key=runtime.audit_key, principal=principal, **kwargs)
 
 
 def install(

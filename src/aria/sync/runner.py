@@ -297,26 +297,31 @@ def run_job(
     data mappings to each page; ``integration_options`` reach the integration's constructor.
     """
     started = time.perf_counter()
+    metrics: dict[str, Any] = {}
+
+    def finish(status: str, error: str | None = None, retry_in: timedelta | None = None) -> str:
+        _finish(
+            runtime,
+            job_id,
+            status=status,
+            error=error,
+            metrics=metrics,
+            started=started,
+            now=now(),
+            retry_in=retry_in,
+        )
+        return status
+
     try:
         with transaction(runtime.sessions) as session:
             claimed = _claim(session, runtime, job_id, now())
     except (IntegrationError, VaultError, SpecError) as error:
-        _finish(
-            runtime,
-            job_id,
-            status="failed",
-            error=str(error),
-            metrics={},
-            started=started,
-            now=now(),
-        )
-        return "failed"
+        return finish("failed", str(error))
     if isinstance(claimed, str):
         if claimed == "busy" and enqueue is not None:
             enqueue(job_id, LEASE.total_seconds())
         return claimed
     plan = claimed
-    metrics: dict[str, Any] = {}
 
     async def read() -> None:
         async with flows.build(
@@ -338,72 +343,24 @@ def run_job(
     try:
         run_async(read)
     except Cancelled:
-        _finish(
-            runtime,
-            job_id,
-            status="cancelled",
-            error=None,
-            metrics=metrics,
-            started=started,
-            now=now(),
-        )
-        return "cancelled"
+        return finish("cancelled")
     except TransientError as error:
         with runtime.sessions() as session:
             job = session.get(SyncJob, job_id)
             retries, limit = (job.retry_count, job.max_retries) if job else (0, 0)
-        if retries < limit:
-            delay = backoff(retries + 1)
-            retry_after = getattr(error, "retry_after", None)
-            if retry_after:
-                delay = max(delay, timedelta(seconds=float(retry_after)))
-            _finish(
-                runtime,
-                job_id,
-                status="retrying",
-                error=str(error),
-                metrics=metrics,
-                started=started,
-                now=now(),
-                retry_in=delay,
-            )
-            if enqueue is not None:
-                enqueue(job_id, delay.total_seconds())
-            return "retrying"
-        _finish(
-            runtime,
-            job_id,
-            status="failed",
-            error=f"gave up after {retries} retries: {error}",
-            metrics=metrics,
-            started=started,
-            now=now(),
-        )
-        return "failed"
+        if retries >= limit:
+            return finish("failed", f"gave up after {retries} retries: {error}")
+        delay = backoff(retries + 1)
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after:
+            delay = max(delay, timedelta(seconds=float(retry_after)))
+        finish("retrying", str(error), retry_in=delay)
+        if enqueue is not None:
+            enqueue(job_id, delay.total_seconds())
+        return "retrying"
     except (IntegrationError, VaultError) as error:
-        _finish(
-            runtime,
-            job_id,
-            status="failed",
-            error=str(error),
-            metrics=metrics,
-            started=started,
-            now=now(),
-        )
-        return "failed"
+        return finish("failed", str(error))
     except Exception as error:  # a bug must fail the job visibly, not kill the worker
         log.exception("sync job %s crashed", job_id)
-        _finish(
-            runtime,
-            job_id,
-            status="failed",
-            error=f"internal error ({type(error).__name__})",
-            metrics=metrics,
-            started=started,
-            now=now(),
-        )
-        return "failed"
-    _finish(
-        runtime, job_id, status="succeeded", error=None, metrics=metrics, started=started, now=now()
-    )
-    return "succeeded"
+        return finish("failed", f"internal error ({type(error).__name__})")
+    return finish("succeeded")

@@ -31,13 +31,8 @@ ROLE_HELP = {
 
 
 def _audit(page: Page, **kwargs: Any) -> None:
-    audit.append(
-        page.session,
-        key=page.runtime.audit_key,
-        actor=page.principal.email,
-        actor_user_id=page.principal.user_id,
-        organization_id=page.organization_id,
-        **kwargs,
+    audit.record_action(
+        page.session, key=page.runtime.audit_key, principal=page.principal, **kwargs
     )
 
 
