@@ -27,7 +27,7 @@ Write an integration in one file::
 This package imports nothing from the rest of ``aria``; integrations import only from here.
 """
 
-from aria.sdk import auth, paginate
+from aria.sdk import auth, paginate, siem, ticketing
 from aria.sdk.config import Config, Secret
 from aria.sdk.errors import (
     AuthError,
@@ -43,7 +43,16 @@ from aria.sdk.integration import Integration
 from aria.sdk.metadata import CATEGORIES, IntegrationMetadata
 from aria.sdk.paginate import RequestSpec
 from aria.sdk.ratelimit import Limiter, RateLimits, TokenBucketLimiter
-from aria.sdk.records import Asset, CanonicalRecord, Finding, Identity, Incident, Indicator
+from aria.sdk.records import (
+    Asset,
+    CanonicalRecord,
+    Finding,
+    Identity,
+    Incident,
+    Indicator,
+    Ticket,
+    TicketComment,
+)
 from aria.sdk.redact import Redactor
 from aria.sdk.registry import LoadError, Registry, discover
 from aria.sdk.results import (
@@ -97,6 +106,8 @@ __all__ = [
     "Stream",
     "StreamContext",
     "SyncOptions",
+    "Ticket",
+    "TicketComment",
     "TokenBucketLimiter",
     "TransientError",
     "UrlPolicy",
@@ -105,5 +116,7 @@ __all__ = [
     "check_base_url",
     "discover",
     "paginate",
+    "siem",
+    "ticketing",
     "verify_hmac",
 ]

@@ -35,9 +35,10 @@ from aria.sdk.records.indicator import (
     infer_indicator_type,
     normalize_indicator_value,
 )
+from aria.sdk.records.ticket import RiskStatus, Ticket, TicketComment
 
 AnyRecord = Annotated[
-    Finding | Incident | Asset | Identity | Indicator, Field(discriminator="record_type")
+    Finding | Incident | Asset | Identity | Indicator | Ticket, Field(discriminator="record_type")
 ]
 """Any canonical record, discriminated on ``record_type`` (for queues and JSON round-trips)."""
 
@@ -60,7 +61,10 @@ __all__ = [
     "Indicator",
     "IndicatorType",
     "MitreAttack",
+    "RiskStatus",
     "Severity",
+    "Ticket",
+    "TicketComment",
     "VulnerabilityInfo",
     "device_identifiers",
     "infer_indicator_type",
