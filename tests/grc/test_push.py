@@ -4,14 +4,20 @@ risk and later changes update the same ticket."""
 from __future__ import annotations
 
 import uuid
+from typing import cast
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from aria.catalog.service import sync_catalog
 from aria.db.engine import transaction
-from aria.grc import models
+from aria.db.types import utcnow
+from aria.grc import events, models, tickets
+from aria.grc.events import LifecycleEvent
 from aria.grc.flows import push_risk
+from aria.grc.store import Source
+from aria.runtime import Runtime
+from aria.sdk import Ticket
 from aria.sdk.registry import Registry
 from aria.sync.runner import run_job
 from tests.grc.ticketing_integration import AcmeTickets
@@ -39,7 +45,7 @@ def _install(client: TestClient, world: World, key: str) -> str:
     return created.json()["id"]
 
 
-def test_new_risks_open_tickets_and_closing_updates_them(client: TestClient, world: World) -> None:
+def _setup(client: TestClient, world: World) -> tuple[Installed, uuid.UUID]:
     runtime = world.runtime
     runtime.__dict__["registry"] = Registry(
         integrations={AcmeEdr.key: AcmeEdr, AcmeTickets.key: AcmeTickets}
@@ -48,6 +54,12 @@ def test_new_risks_open_tickets_and_closing_updates_them(client: TestClient, wor
         sync_catalog(session, registry=runtime.registry)
     edr = Installed(runtime, uuid.UUID(_install(client, world, "acme-edr")), world)
     tickets_id = uuid.UUID(_install(client, world, "acme-tickets"))
+    return edr, tickets_id
+
+
+def test_new_risks_open_tickets_and_closing_updates_them(client: TestClient, world: World) -> None:
+    runtime = world.runtime
+    edr, tickets_id = _setup(client, world)
     queue = RecordingQueue()
     runtime.__dict__["tasks"] = type("Tasks", (), {"sync": queue})()
     edr.sandbox(size=30)
@@ -62,16 +74,19 @@ def test_new_risks_open_tickets_and_closing_updates_them(client: TestClient, wor
         risk = session.get(models.Risk, first)
         assert risk is not None
         (ticket,) = risk.tickets
-    assert ticket["integration"] == "acme-tickets" and ticket["external_id"].startswith("TCK-")
+    assert ticket.integration_key == "acme-tickets" and ticket.external_id.startswith("TCK-")
+    assert ticket.url == f"https://tickets.acme.example/{ticket.external_id}"
     sandbox = runtime.sandbox_app("acme-tickets")
-    assert sandbox.state.tickets[ticket["external_id"]]["status"] == "open"
+    created = sandbox.state.tickets[ticket.external_id]
+    assert created["status"] == "open"
+    assert created["link"].endswith(f"/register/risks/{first}")
     from aria.grc.flows import risk_findings
 
     with runtime.sessions() as session:
         behind = risk_findings(session, first)
     assert behind and all(f["integration_key"] == "acme-edr" and f["source_uid"] for f in behind)
     assert push_risk(runtime, tickets_id, first, "close").ok
-    assert sandbox.state.tickets[ticket["external_id"]]["status"] == "resolved"
+    assert sandbox.state.tickets[ticket.external_id]["status"] == "resolved"
     assert len(sandbox.state.tickets) == 1  # the same ticket was updated, not a new one
     activity = client.get(
         f"/api/v1/installations/{tickets_id}/activity",
@@ -79,3 +94,106 @@ def test_new_risks_open_tickets_and_closing_updates_them(client: TestClient, wor
         headers=bearer(world.owner_a),
     ).json()["items"]
     assert [a["status"] for a in activity] == ["success", "success"]
+
+
+def _sync(runtime: Runtime, installation_id: uuid.UUID) -> None:
+    tickets = Installed(runtime, installation_id, cast(World, None))
+    assert run_job(runtime, tickets.new_job("full")) == "succeeded"
+
+
+def _risk(runtime: Runtime, risk_id: int) -> models.Risk:
+    with runtime.sessions() as session:
+        risk = session.get(models.Risk, risk_id)
+        assert risk is not None
+        session.expunge(risk)
+        return risk
+
+
+def test_ticket_state_flows_back_to_the_risk(client: TestClient, world: World) -> None:
+    """Resolving the ticket in the ticketing system closes the risk on the next sync, saying
+    why; reopening it reopens the risk; a state the mapping does not know changes nothing."""
+    runtime = world.runtime
+    edr, tickets_id = _setup(client, world)
+    runtime.__dict__["tasks"] = type("Tasks", (), {"sync": RecordingQueue()})()
+    edr.sandbox(size=30)
+    assert run_job(runtime, edr.new_job("full")) == "succeeded"
+    with runtime.sessions() as session:
+        first = session.scalars(select(models.Risk.id).order_by(models.Risk.id)).first()
+    assert first is not None
+    assert push_risk(runtime, tickets_id, first, "open").ok
+    vendor = runtime.sandbox_app("acme-tickets").state.tickets
+    (number,) = vendor
+    published: list[LifecycleEvent] = []
+    events.subscribe(published.extend)
+    try:
+        vendor[number]["status"] = "done"
+        vendor[number]["comments"] = ["patched on all hosts"]
+        _sync(runtime, tickets_id)
+        risk = _risk(runtime, first)
+        assert risk.status == "closed" and risk.closed_at is not None
+        assert risk.status_reason == f"Closed because ticket {number} is 'done' in acme-tickets"
+        (link,) = risk.tickets
+        assert (link.state, link.risk_status) == ("done", "closed")
+        assert link.comments == [{"body": "patched on all hosts", "from_aria": False}]
+        assert [(e.entity, e.kind, e.record_id) for e in published if e.entity == "risk"] == [
+            ("risk", "resolved", first)
+        ]
+
+        vendor[number]["status"] = "blocked"  # not in the mapping: the risk stays as it is
+        _sync(runtime, tickets_id)
+        assert _risk(runtime, first).status == "closed"
+
+        vendor[number]["status"] = "working"
+        _sync(runtime, tickets_id)
+        risk = _risk(runtime, first)
+        assert risk.status == "in_progress" and risk.closed_at is None
+        assert risk.status_reason.startswith("Reopened because ticket")
+    finally:
+        events.unsubscribe(published.extend)
+
+
+def test_ticket_naming_a_risk_links_only_within_its_organization(
+    client: TestClient, world: World
+) -> None:
+    """A ticket whose label names a risk is linked on first sight (recovering a push that
+    crashed before its commit), but never to another organization's risk."""
+    runtime = world.runtime
+    _, installation = _setup(client, world)
+    with transaction(runtime.sessions) as session:
+        risk = models.Risk(
+            organization_id=world.org_b.id,
+            group_key="k",
+            title="B's risk",
+            likelihood=3,
+            impact=3,
+            score=9,
+        )
+        session.add(risk)
+        session.flush()
+        other_org_risk = risk.id
+        mine = models.Risk(
+            organization_id=world.org_a.id,
+            group_key="k",
+            title="A's",
+            likelihood=2,
+            impact=2,
+            score=4,
+        )
+        session.add(mine)
+        session.flush()
+        my_risk = mine.id
+    source = Source(world.org_a.id, installation, "acme-tickets")
+    now = utcnow()
+    with transaction(runtime.sessions) as session:
+        moved = tickets.apply(
+            session,
+            source=source,
+            tickets=[
+                Ticket(uid="T-1", risk_id=other_org_risk, state="done", risk_status="closed"),
+                Ticket(uid="T-2", risk_id=my_risk, state="done", risk_status="closed"),
+            ],
+            now=now,
+        )
+    assert [e.record_id for e in moved] == [my_risk]
+    assert _risk(runtime, other_org_risk).status == "open"
+    assert [t.external_id for t in _risk(runtime, my_risk).tickets] == ["T-2"]

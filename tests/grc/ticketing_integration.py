@@ -1,4 +1,5 @@
-"""A tiny ticketing integration ("Acme Tickets") with its sandbox, to test push-outs."""
+"""A tiny ticketing integration ("Acme Tickets") with its sandbox, to test push-outs and ticket
+state flowing back through its ``tickets`` stream."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException
 
-from aria.sdk import Config, Integration, PushRequest, PushResult, Secret, auth
+from aria.sdk import Config, Integration, PushRequest, PushResult, Secret, Stream, Ticket, auth
 from aria.sdk.sandbox import Faults, Sandbox
+from aria.sdk.ticketing import StateMapping
 
 TOKEN = "tickets-demo-token-1"
 
@@ -16,6 +18,11 @@ TOKEN = "tickets-demo-token-1"
 class TicketsConfig(Config):
     base_url: str = "https://tickets.acme.example"
     api_token: Secret
+    state_mapping: dict[str, str] = {"open": "open", "in_progress": "working", "closed": "resolved"}
+
+
+def states(config: Any) -> StateMapping:
+    return StateMapping(config.state_mapping, {"done": "closed", "wontfix": "closed"})
 
 
 def make_sandbox(seed: int = 7, size: int = 0, faults: Faults | None = None) -> FastAPI:
@@ -29,6 +36,10 @@ def make_sandbox(seed: int = 7, size: int = 0, faults: Faults | None = None) -> 
         number = f"TCK-{next(numbers)}"
         app.state.tickets[number] = {"id": number, "status": "open", **body}
         return {"id": number, "url": f"https://tickets.acme.example/{number}", "status": "open"}
+
+    @app.get("/api/tickets", dependencies=[Depends(sb.bearer(TOKEN))])
+    async def listing() -> dict[str, Any]:
+        return {"tickets": list(app.state.tickets.values())}
 
     @app.get("/api/me", dependencies=[Depends(sb.bearer(TOKEN))])
     async def me() -> dict[str, str]:
@@ -44,6 +55,23 @@ def make_sandbox(seed: int = 7, size: int = 0, faults: Faults | None = None) -> 
     return app
 
 
+class Tickets(Stream):
+    name = "tickets"
+    path = "/api/tickets"
+    records = "tickets"
+    full_refresh_only = True
+
+    def normalize(self, record: dict[str, Any]) -> Ticket:
+        return Ticket(
+            uid=record["id"],
+            key=record["id"],
+            title=record.get("title"),
+            state=record["status"],
+            risk_status=states(self.config).risk_status(record["status"]),
+            comments=[{"body": c} for c in record.get("comments", [])],
+        )
+
+
 class AcmeTickets(Integration):
     key = "acme-tickets"
     name = "Acme Tickets"
@@ -51,7 +79,8 @@ class AcmeTickets(Integration):
     category = "ticketing"
     description = "Opens and closes tickets for ARIA risks."
     version = "1.0.0"
-    capabilities = ["push"]
+    capabilities = ["push", "sync"]
+    streams = (Tickets,)
     data_types = ["tickets"]
     config = TicketsConfig
     auth = auth.Bearer(field="api_token")
@@ -69,12 +98,17 @@ class AcmeTickets(Integration):
     async def push(self, request: PushRequest) -> PushResult:
         payload = request.payload
         ticket = payload.get("ticket")
-        status = {"open": "open", "reopen": "open", "close": "resolved"}[payload["action"]]
+        status = states(self.config).vendor_state(payload["action"])
         if ticket is None:
             created = await self.http.request_json(
                 "POST",
                 "/api/tickets",
-                json={"title": payload["title"], "priority": payload["score"], "status": status},
+                json={
+                    "title": payload["title"],
+                    "priority": payload["score"],
+                    "status": status,
+                    "link": payload["link"],
+                },
                 idempotent=False,
             )
             return PushResult(

@@ -1,7 +1,9 @@
 """Push-out: risks that were created, reopened or closed go to every enabled installation in
-the organization whose integration accepts pushes (ticketing, SIEM), through the queue with
-retries. The vendor's ticket reference is stored on the risk, so later pushes update that
-ticket instead of opening another.
+the organization whose integration accepts pushes, through the queue with retries.
+
+Ticketing systems get ``kind="ticket"``: the vendor's ticket is stored as a ``RiskTicket`` so
+later pushes move that ticket instead of opening another, and its state flows back on sync
+(``aria.grc.tickets``). SIEMs get ``kind="event"``: the change is forwarded as an event.
 """
 
 from __future__ import annotations
@@ -74,16 +76,30 @@ def risk_findings(session: Session, risk_id: int) -> list[dict[str, Any]]:
     ]
 
 
+def push_kind(category: str) -> str:
+    """SIEMs take events; everything else that accepts pushes takes tickets."""
+    return "event" if category == "siem" else "ticket"
+
+
+def ticket_ref(ticket: models.RiskTicket | None) -> dict[str, Any] | None:
+    """The linked ticket as the integration sees it in a push payload."""
+    if ticket is None:
+        return None
+    return {"external_id": ticket.external_id, "url": ticket.url, "state": ticket.state}
+
+
 def risk_payload(
     risk: models.Risk,
     action: str,
     ticket: dict[str, Any] | None,
     findings: list[dict[str, Any]] | None = None,
+    link: str | None = None,
 ) -> dict[str, Any]:
-    """What a ticketing or SIEM integration receives: the risk and its findings' vendor ids,
-    never raw vendor records."""
+    """What a ticketing or SIEM integration receives: the risk, a link back to it in ARIA and
+    its findings' vendor ids, never raw vendor records."""
     return {
         "action": action,
+        "link": link,
         "risk_id": risk.id,
         "title": risk.title,
         "description": risk.description,
@@ -118,15 +134,17 @@ def push_risk(
         installed = flows.Installed(installation, entry)
         values = flows.current_config(session, runtime, installed)
         cls = flows.integration_class(runtime, entry)
-        ticket = next(
-            (t for t in risk.tickets if t.get("installation_id") == str(installation_id)), None
+        ticket = next((t for t in risk.tickets if t.installation_id == installation_id), None)
+        link = f"{runtime.settings.base_url.rstrip('/')}/register/risks/{risk.id}"
+        payload = risk_payload(
+            risk, action, ticket_ref(ticket), risk_findings(session, risk_id), link
         )
-        payload = risk_payload(risk, action, ticket, risk_findings(session, risk_id))
         mode = installation.mode
+        kind = push_kind(entry.category)
 
     async def send() -> tuple[PushResult, dict[str, Any]]:
         async with flows.build(runtime, cls, mode, values) as integration:
-            result = await integration.push(PushRequest(kind="ticket", payload=payload))
+            result = await integration.push(PushRequest(kind=kind, payload=payload))
             return result, integration.metrics.as_dict()
 
     try:
@@ -140,19 +158,8 @@ def push_risk(
         risk = session.get(models.Risk, risk_id)
         if installation is None or risk is None:
             return result
-        if result.ok and result.external_id:
-            others = [t for t in risk.tickets if t.get("installation_id") != str(installation_id)]
-            risk.tickets = [
-                *others,
-                {
-                    "installation_id": str(installation_id),
-                    "integration": entry.key,
-                    "external_id": result.external_id,
-                    "url": result.details.get("url"),
-                    "status": result.details.get("status", action),
-                    "pushed_at": utcnow().isoformat(),
-                },
-            ]
+        if result.ok and result.external_id and kind == "ticket":
+            link_ticket(session, risk, installation, entry.key, result)
         activity.record(
             session,
             installation=installation,
@@ -167,3 +174,27 @@ def push_risk(
             details={"risk_id": risk_id, "action": action, "external_id": result.external_id},
         )
     return result
+
+
+def link_ticket(
+    session: Session,
+    risk: models.Risk,
+    installation: Installation,
+    integration_key: str,
+    result: PushResult,
+) -> None:
+    """Record (or refresh) the ticket a push opened or moved for ``risk``."""
+    assert result.external_id is not None
+    ticket = next((t for t in risk.tickets if t.installation_id == installation.id), None)
+    if ticket is None:
+        ticket = models.RiskTicket(
+            organization_id=risk.organization_id,
+            installation_id=installation.id,
+            integration_key=integration_key,
+            comments=[],
+        )
+        risk.tickets.append(ticket)
+    ticket.external_id = result.external_id
+    ticket.url = result.details.get("url") or ticket.url
+    ticket.state = result.details.get("status") or ticket.state
+    ticket.pushed_at = utcnow()

@@ -20,7 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
 )
-from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from aria.db.base import Base, between, one_of
 from aria.db.types import JSONType, UTCDateTime, utcnow
@@ -248,10 +248,46 @@ class Risk(Base):
         RecordId, ForeignKey("assets.id", ondelete="SET NULL")
     )
     technique_id: Mapped[str | None] = mapped_column(String(20))
-    tickets: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, nullable=False, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    tickets: Mapped[list[RiskTicket]] = relationship(
+        lazy="selectin", order_by="RiskTicket.id", cascade="all, delete-orphan"
+    )
+
+
+class RiskTicket(Base):
+    """A ticket opened for a risk in an installed ticketing system.
+
+    One per (risk, installation); the vendor's key is unique per installation so a synced
+    ticket finds its risk with one indexed lookup, and its state flows back to the risk.
+    """
+
+    __tablename__ = "risk_tickets"
+    __table_args__ = (
+        UniqueConstraint("risk_id", "installation_id"),
+        UniqueConstraint("installation_id", "external_id"),
+        Index("ix_risk_tickets_org", "organization_id"),
+    )
+
+    id: Mapped[int] = mapped_column(RecordId, primary_key=True, autoincrement=True)
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False
+    )
+    risk_id: Mapped[int] = mapped_column(
+        RecordId, ForeignKey("risks.id", ondelete="CASCADE"), nullable=False
+    )
+    installation_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("integration_installations.id", ondelete="CASCADE"), nullable=False
+    )
+    integration_key: Mapped[str] = mapped_column(String(100), nullable=False)
+    external_id: Mapped[str] = mapped_column(String(255), nullable=False)
+    url: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str | None] = mapped_column(String(100))
+    risk_status: Mapped[str | None] = mapped_column(String(20))
+    comments: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, nullable=False, default=list)
+    pushed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class RiskFinding(Base):

@@ -215,7 +215,6 @@ def _assign(
                 "status": "open",
                 "asset_id": worst[0].asset_id,
                 "technique_id": worst[0].technique_id,
-                "tickets": [],
                 "created_at": now,
                 "updated_at": now,
             }

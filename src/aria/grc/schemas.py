@@ -67,6 +67,22 @@ class AssetPage(BaseModel):
     next_cursor: str | None
 
 
+class RiskTicketRead(BaseModel):
+    """A ticket opened for the risk, with the state last seen in the ticketing system."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    installation_id: uuid.UUID
+    integration_key: str
+    external_id: str
+    url: str | None
+    state: str | None
+    risk_status: str | None
+    comments: list[dict[str, Any]]
+    pushed_at: datetime | None
+    synced_at: datetime | None
+
+
 class RiskRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -82,7 +98,7 @@ class RiskRead(BaseModel):
     status_reason: str | None
     asset_id: int | None
     technique_id: str | None
-    tickets: list[dict[str, Any]]
+    tickets: list[RiskTicketRead]
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None

@@ -155,15 +155,26 @@ def upsert(
     records: Sequence[canonical.CanonicalRecord],
     now: datetime | None = None,
 ) -> UpsertStats:
-    """Upsert one page of canonical records (any mix of types) in the caller's transaction."""
+    """Upsert one page of canonical records (any mix of types) in the caller's transaction.
+
+    Tickets are not register records: they move the risks they were opened for."""
     now = now or utcnow()
+    stats = UpsertStats()
+    tickets = [r for r in records if isinstance(r, canonical.Ticket)]
+    if tickets:
+        from aria.grc.tickets import apply as apply_tickets
+
+        records = [r for r in records if not isinstance(r, canonical.Ticket)]
+        moved = apply_tickets(session, source=source, tickets=tickets, now=now)
+        stats.updated += len(moved)
+        stats.unchanged += len(tickets) - len(moved)
+        stats.events.extend(moved)
     by_entity: dict[str, dict[str, tuple[dict[str, Any], canonical.CanonicalRecord]]] = {}
     for record in records:
         row = _base_row(record, source, stream, now)
         row.update(_extra_columns(record))
         # The same record twice in one page: the later sighting wins.
         by_entity.setdefault(_entity(record), {})[row["dedupe_hash"]] = (row, record)
-    stats = UpsertStats()
     for entity, rows in by_entity.items():
         if entity == "asset":
             from aria.grc.assets import link_assets
@@ -282,10 +293,10 @@ def resolve_absent(
 ) -> UpsertStats:
     """After a complete full sync of ``stream``: what the source no longer reports is resolved."""
     now = now or utcnow()
-    table = TABLES[entity]
     stats = UpsertStats()
     if entity not in ("finding", "incident") or source.job_id is None:
         return stats
+    table = TABLES[entity]
     rows = session.execute(
         update(table)
         .where(
