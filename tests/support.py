@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
+from typing import Any
+
+from fastapi.testclient import TestClient
 
 from aria.accounts import service, tokens
 from aria.accounts.models import Organization, User
+from aria.catalog.service import sync_catalog
 from aria.db.engine import transaction
 from aria.runtime import Runtime
+from aria.sdk import Integration
 from aria.sdk.registry import Registry
 
 PASSWORD = "correct horse battery staple"
@@ -55,3 +61,36 @@ def example_registry() -> Registry:
     from tests.sdk.example_integration import AcmeEdr
 
     return Registry(integrations={AcmeEdr.key: AcmeEdr})
+
+
+def use_integrations(runtime: Runtime, *classes: type[Integration]) -> None:
+    """Make ``classes`` the runtime's registry and catalog (tests with their own vendors)."""
+    runtime.__dict__["registry"] = Registry(integrations={c.key: c for c in classes})
+    with transaction(runtime.sessions) as session:
+        sync_catalog(session, registry=runtime.registry)
+
+
+def install_enabled(
+    client: TestClient, member: Member, key: str, config: dict[str, Any] | None = None
+) -> uuid.UUID:
+    """Install ``key`` in sandbox mode for ``member``'s organization and enable it."""
+    headers = bearer(member)
+    created = client.post(
+        "/api/v1/installations",
+        json={"integration_key": key, "mode": "sandbox", "config": config or {}},
+        headers=headers,
+    )
+    assert created.status_code == 201, created.text
+    enabled = client.post(f"/api/v1/installations/{created.json()['id']}/enable", headers=headers)
+    assert enabled.status_code == 200, enabled.text
+    return uuid.UUID(created.json()["id"])
+
+
+class RecordingQueue:
+    """Stands in for the queue's push task: remembers what would have been pushed."""
+
+    def __init__(self) -> None:
+        self.pushes: list[tuple[uuid.UUID, int, str]] = []
+
+    def enqueue_push(self, installation_id: uuid.UUID, risk_id: int, action: str) -> None:
+        self.pushes.append((installation_id, risk_id, action))

@@ -13,6 +13,7 @@ from aria.grc.views import router as grc_router
 from aria.installs.health_views import router as health_router
 from aria.installs.views import router as installs_router
 from aria.mapping.views import router as mapping_router
+from aria.siemquery.views import router as query_router
 from aria.sync.views import router as sync_router
 from aria.webhooks.views import router as webhooks_router
 
@@ -38,4 +39,5 @@ def build_api_router() -> APIRouter:
     router.include_router(sync_router)
     router.include_router(grc_router)
     router.include_router(webhooks_router)
+    router.include_router(query_router)
     return router

@@ -9,7 +9,6 @@ from typing import cast
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from aria.catalog.service import sync_catalog
 from aria.db.engine import transaction
 from aria.db.types import utcnow
 from aria.grc import events, models, tickets
@@ -18,42 +17,18 @@ from aria.grc.flows import push_risk
 from aria.grc.store import Source
 from aria.runtime import Runtime
 from aria.sdk import Ticket
-from aria.sdk.registry import Registry
 from aria.sync.runner import run_job
 from tests.grc.ticketing_integration import AcmeTickets
 from tests.sdk.example_integration import AcmeEdr
-from tests.support import World, bearer
+from tests.support import RecordingQueue, World, bearer, install_enabled, use_integrations
 from tests.sync.conftest import Installed
-
-
-class RecordingQueue:
-    def __init__(self) -> None:
-        self.pushes: list[tuple[uuid.UUID, int, str]] = []
-
-    def enqueue_push(self, installation_id: uuid.UUID, risk_id: int, action: str) -> None:
-        self.pushes.append((installation_id, risk_id, action))
-
-
-def _install(client: TestClient, world: World, key: str) -> str:
-    headers = bearer(world.owner_a)
-    created = client.post(
-        "/api/v1/installations", json={"integration_key": key, "mode": "sandbox"}, headers=headers
-    )
-    assert created.status_code == 201, created.text
-    enabled = client.post(f"/api/v1/installations/{created.json()['id']}/enable", headers=headers)
-    assert enabled.status_code == 200, enabled.text
-    return created.json()["id"]
 
 
 def _setup(client: TestClient, world: World) -> tuple[Installed, uuid.UUID]:
     runtime = world.runtime
-    runtime.__dict__["registry"] = Registry(
-        integrations={AcmeEdr.key: AcmeEdr, AcmeTickets.key: AcmeTickets}
-    )
-    with transaction(runtime.sessions) as session:
-        sync_catalog(session, registry=runtime.registry)
-    edr = Installed(runtime, uuid.UUID(_install(client, world, "acme-edr")), world)
-    tickets_id = uuid.UUID(_install(client, world, "acme-tickets"))
+    use_integrations(runtime, AcmeEdr, AcmeTickets)
+    edr = Installed(runtime, install_enabled(client, world.owner_a, "acme-edr"), world)
+    tickets_id = install_enabled(client, world.owner_a, "acme-tickets")
     return edr, tickets_id
 
 

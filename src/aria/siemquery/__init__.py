@@ -1,0 +1,1 @@
+"""`POST /api/v1/query`: one search across the organization's installed SIEMs."""
