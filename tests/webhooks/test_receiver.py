@@ -381,3 +381,35 @@ def test_other_organization_gets_404(hooks: Hooks) -> None:
         )
         assert response.status_code == 404, (method, suffix, response.text)
     assert hooks.send(created, alert("still-mine")).status_code == 202
+
+
+def test_event_type_filter_takes_listed_types_only(hooks: Hooks) -> None:
+    """An endpoint listing event types stores only those; others get 200 "ignored" (so the
+    vendor does not retry), are counted as rejections, and never reach processing."""
+    created = hooks.create(event_types=["alert.created", "incident.*"])
+    taken = hooks.send(created, alert("t-1"), headers={"X-Event-Type": "alert.created"})
+    assert taken.status_code == 202, taken.text
+    wildcard = hooks.send(created, {**alert("t-2"), "type": "incident.updated"})
+    assert wildcard.status_code == 202, wildcard.text
+    skipped = hooks.send(created, alert("t-3"), headers={"X-Event-Type": "alert.deleted"})
+    assert skipped.status_code == 200
+    assert skipped.json() == {"status": "ignored", "event_type": "alert.deleted"}
+    untyped = hooks.send(created, alert("t-4"))
+    assert untyped.status_code == 200 and untyped.json()["event_type"] is None
+    assert len(hooks.events()) == 2
+    wait_for(lambda: rejections(hooks).get("event_type_not_accepted") == 2)
+    hooks.drain()
+    assert hooks.findings() == 2
+
+
+def test_event_type_is_read_from_headers_before_the_body() -> None:
+    from aria.webhooks.eventtypes import accepted, event_type
+
+    body = json.dumps({"webhookEvent": "jira:issue_updated"}).encode()
+    assert event_type({}, body) == "jira:issue_updated"
+    assert event_type({"x-github-event": "push"}, body) == "push"
+    assert event_type({}, b"not json") is None
+    assert event_type({}, b"[1, 2]") is None
+    assert accepted([], None) and not accepted(["a"], None)
+    assert accepted(["jira:issue_*"], "jira:issue_created")
+    assert not accepted(["jira:issue_*"], "jira:comment_created")

@@ -50,7 +50,7 @@ from aria.installs import activity, config_store, flows
 from aria.installs.models import Installation
 from aria.runtime import Runtime
 from aria.sdk import WebhookEvent
-from aria.webhooks import service, verify
+from aria.webhooks import eventtypes, service, verify
 from aria.webhooks.models import InboundEvent, SeenDelivery, Webhook
 
 log = logging.getLogger(__name__)
@@ -84,6 +84,7 @@ class Endpoint:
     verifier: Callable[[WebhookEvent], bool] | None = None
     rate_limit_per_minute: int = 6000
     max_body_bytes: int = 1_048_576
+    event_types: tuple[str, ...] = ()
 
 
 @dataclass
@@ -367,6 +368,7 @@ class Receiver:
                 verifier=verifier,
                 rate_limit_per_minute=webhook.rate_limit_per_minute,
                 max_body_bytes=webhook.max_body_bytes,
+                event_types=tuple(webhook.event_types or ()),
             )
 
     def _integration_verifier(
@@ -483,6 +485,12 @@ async def receive(request: Request, token: str) -> Response:
     if not verdict.ok:
         writer.reject(endpoint, verdict.reason or "verification_failed")
         return _error(401, "unauthorized", "webhook verification failed")
+    if endpoint.event_types:
+        kind = eventtypes.event_type(headers, body)
+        if not eventtypes.accepted(endpoint.event_types, kind):
+            # 200, not an error: the sender must not retry what this endpoint does not take.
+            writer.reject(endpoint, "event_type_not_accepted")
+            return _json(200, {"status": "ignored", "event_type": kind})
     item = Accepted(
         endpoint=endpoint,
         body=body,
