@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from aria.db.types import utcnow
@@ -35,6 +35,9 @@ SEVERITY_NAMES = {
 }
 DEFAULT_LIKELIHOOD = {"3": 3, "4": 4, "5": 5, "6": 5}
 DEFAULT_IMPACT = {"critical": 5, "high": 4, "medium": 3, "low": 2, "default": 3}
+
+
+CHUNK = 500  # ids per IN (...) list
 
 
 @dataclass
@@ -180,21 +183,21 @@ def _assign(
                 wanted.setdefault(key, (rule, []))[1].append((finding, criticality, hostname))
     if not wanted:
         return
-    risks: dict[str, models.Risk] = {}
-    # Open risks win; otherwise the newest closed one of the group is reopened.
-    for risk in session.scalars(
-        select(models.Risk)
-        .where(
-            models.Risk.organization_id == organization_id,
-            models.Risk.group_key.in_(list(wanted)),
-        )
-        .order_by(models.Risk.id)
+    # Open risks win; otherwise the newest closed one of the group is reopened. Plain rows,
+    # not ORM objects: this runs on every page of every sync.
+    r = models.Risk
+    risks: dict[str, Any] = {}
+    for row in session.execute(
+        select(r.id, r.group_key, r.status, r.likelihood, r.impact)
+        .where(r.organization_id == organization_id, r.group_key.in_(list(wanted)))
+        .order_by(r.id)
     ):
-        current = risks.get(risk.group_key)
+        current = risks.get(row.group_key)
         if current is None or current.status == "closed":
-            risks[risk.group_key] = risk
+            risks[row.group_key] = row
     created: list[tuple[dict[str, Any], list[int]]] = []
     links: list[dict[str, object]] = []
+    rescored: list[dict[str, Any]] = []
     for key, (rule, members) in wanted.items():
         worst = max(members, key=lambda m: m[0].severity_id)
         likelihood = _likelihood(rule, worst[0].severity_id)
@@ -220,18 +223,20 @@ def _assign(
             }
             created.append((values, finding_ids))
             continue
-        if risk.status == "closed":
-            risk.status, risk.closed_at = "open", None
-            risk.status_reason = "reopened: a finding behind it is open again"
-            counts.reopened.append(risk.id)
-        else:
-            counts.joined.append(risk.id)
+        (counts.reopened if risk.status == "closed" else counts.joined).append(risk.id)
         if likelihood > risk.likelihood or impact > risk.impact:
-            risk.likelihood = max(risk.likelihood, likelihood)
-            risk.impact = max(risk.impact, impact)
-            risk.score = risk.likelihood * risk.impact
-        risk.updated_at = now
+            worse_likelihood = max(risk.likelihood, likelihood)
+            worse_impact = max(risk.impact, impact)
+            rescored.append(
+                {
+                    "id": risk.id,
+                    "likelihood": worse_likelihood,
+                    "impact": worse_impact,
+                    "score": worse_likelihood * worse_impact,
+                }
+            )
         links.extend({"risk_id": risk.id, "finding_id": f, "created_at": now} for f in finding_ids)
+    _touch(session, counts, rescored, now)
     if created:
         # One executemany INSERT ... RETURNING for every new risk of the page.
         ids = session.scalars(
@@ -247,6 +252,27 @@ def _assign(
     session.execute(
         statement.on_conflict_do_nothing(index_elements=["risk_id", "finding_id"]), links
     )
+
+
+def _touch(
+    session: Session, counts: Outcome, rescored: list[dict[str, Any]], now: datetime
+) -> None:
+    """Set-based updates of the risks a page joined or reopened (never one UPDATE per risk)."""
+    r = models.Risk
+    reopen = {
+        "status": "open",
+        "closed_at": None,
+        "status_reason": "reopened: a finding behind it is open again",
+        "updated_at": now,
+    }
+    for ids, values in ((counts.reopened, reopen), (counts.joined, {"updated_at": now})):
+        for start in range(0, len(ids), CHUNK):
+            session.execute(
+                update(r).where(r.id.in_(ids[start : start + CHUNK])).values(**values),
+                execution_options={"synchronize_session": False},
+            )
+    if rescored:
+        session.execute(update(r), rescored)  # executemany by primary key
 
 
 def _close_if_done(

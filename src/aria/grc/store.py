@@ -248,12 +248,14 @@ def _upsert_chunk(
             continue
         changes.append(change)
     if inserts:
-        statement = dialect_insert(session, table)
+        # A Core INSERT on the Table (not the ORM entity): no per-row ORM bookkeeping.
+        core = table.__table__
+        statement = dialect_insert(session, core)
         columns = {name for name in inserts[0] if name not in ("first_seen_at",)}
         statement = statement.on_conflict_do_update(
             index_elements=["organization_id", "dedupe_hash"],
             set_={name: statement.excluded[name] for name in columns},
-        ).returning(table.id, table.dedupe_hash)
+        ).returning(core.c.id, core.c.dedupe_hash)
         rows = session.execute(statement, inserts).all()
         ids = {dedupe: record_id for record_id, dedupe in rows}
         for row in inserts:
