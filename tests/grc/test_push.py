@@ -4,6 +4,7 @@ risk and later changes update the same ticket."""
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import cast
 
 from fastapi.testclient import TestClient
@@ -164,11 +165,42 @@ def test_ticket_naming_a_risk_links_only_within_its_organization(
             session,
             source=source,
             tickets=[
-                Ticket(uid="T-1", risk_id=other_org_risk, state="done", risk_status="closed"),
-                Ticket(uid="T-2", risk_id=my_risk, state="done", risk_status="closed"),
+                Ticket(
+                    uid="T-1",
+                    risk_id=other_org_risk,
+                    state="done",
+                    risk_status="closed",
+                    created_at=now,
+                ),
+                Ticket(
+                    uid="T-0",
+                    risk_id=my_risk,
+                    state="done",
+                    risk_status="closed",
+                    created_at=now - timedelta(days=30),  # older than the risk: not its ticket
+                ),
+                Ticket(
+                    uid="T-2", risk_id=my_risk, state="done", risk_status="closed", created_at=now
+                ),
             ],
             now=now,
         )
     assert [e.record_id for e in moved] == [my_risk]
     assert _risk(runtime, other_org_risk).status == "open"
     assert [t.external_id for t in _risk(runtime, my_risk).tickets] == ["T-2"]
+
+
+def test_comment_lists_merge_and_never_shrink() -> None:
+    """A sync carries every comment, a webhook only the new one: merged by vendor id (or body
+    and time without one), the stored list only grows and an edited comment is replaced."""
+    stored = [{"uid": "1", "body": "first"}, {"body": "no id", "created_at": "2026-01-01"}]
+    merged = tickets.merge_comments(
+        stored,
+        [{"uid": "2", "body": "second"}, {"uid": "1", "body": "first, edited"}],
+    )
+    assert merged == [
+        {"uid": "1", "body": "first, edited"},
+        {"body": "no id", "created_at": "2026-01-01"},
+        {"uid": "2", "body": "second"},
+    ]
+    assert tickets.merge_comments(merged, [{"body": "no id", "created_at": "2026-01-01"}]) == merged

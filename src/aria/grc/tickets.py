@@ -3,13 +3,15 @@ for. "Done" in Jira closes the risk and says why; reopening the ticket reopens t
 
 Tickets are matched to risks by (installation, vendor key or id) through ``risk_tickets``;
 a ticket that names its risk (``risk_id``, e.g. from an ``aria-risk-<id>`` label) but was never
-linked (a crash between the vendor's create and our commit) is linked on first sight.
+linked (a crash between the vendor's create and our commit) is linked on first sight, unless
+the ticket is older than the risk (then it was not opened for it: demo data, another ARIA).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -20,6 +22,7 @@ from aria.grc.store import Source
 from aria.sdk.records import Ticket
 
 MAX_COMMENTS = 50
+CLOCK_SKEW = timedelta(minutes=5)  # between the vendor's clock and ours
 
 
 def apply(
@@ -35,9 +38,10 @@ def apply(
         link.risk_status = ticket.risk_status
         link.synced_at = now
         if ticket.comments:
-            link.comments = [
-                c.model_dump(mode="json", exclude_none=True) for c in ticket.comments
-            ][-MAX_COMMENTS:]
+            link.comments = merge_comments(
+                link.comments,
+                [c.model_dump(mode="json", exclude_none=True) for c in ticket.comments],
+            )
         risk = session.get(models.Risk, link.risk_id)
         if risk is None or ticket.risk_status is None or ticket.risk_status == risk.status:
             continue
@@ -57,6 +61,22 @@ def apply(
     return events
 
 
+def merge_comments(
+    stored: list[dict[str, Any]], incoming: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Stored comments plus new ones, by vendor id (or body and time when a vendor gives none):
+    a sync carries every comment, a webhook only the new one, and neither may shrink the list."""
+
+    def key(comment: dict[str, Any]) -> tuple[Any, ...]:
+        uid = comment.get("uid")
+        return ("uid", uid) if uid else ("text", comment.get("body"), comment.get("created_at"))
+
+    merged = {key(c): c for c in stored}
+    for comment in incoming:
+        merged[key(comment)] = comment
+    return list(merged.values())[-MAX_COMMENTS:]
+
+
 def _link_for(session: Session, source: Source, ticket: Ticket) -> models.RiskTicket | None:
     ids = [i for i in (ticket.key, ticket.source_uid) if i]
     if not ids:
@@ -74,6 +94,8 @@ def _link_for(session: Session, source: Source, ticket: Ticket) -> models.RiskTi
         return None  # a label naming another organization's risk links nothing
     if any(t.installation_id == source.installation_id for t in risk.tickets):
         return None  # the risk already has another ticket here; keep that one
+    if ticket.created_at is None or ticket.created_at < risk.created_at - CLOCK_SKEW:
+        return None  # a ticket older than the risk was not opened for it (e.g. demo data)
     link = models.RiskTicket(
         organization_id=source.organization_id,
         risk_id=risk.id,

@@ -5,7 +5,7 @@ Everything generic (token caching and refresh, retries, ``Retry-After``, checkpo
 limiting) comes from the SDK. This module declares Defender and adds what the SDK has no
 declaration for:
 
-* Entra client credentials with a per-tenant token URL on another host (:mod:`.entra`);
+* Entra client credentials with a per-tenant token URL on another host (:mod:`aria.sdk.entra`);
 * a second API host: incidents live on the Defender XDR API, whose tokens have another
   audience, so the integration keeps a second ``HttpClient`` (same transport, clock, metrics)
   and hands it to the incidents stream through :class:`.streams.DefenderContext`;
@@ -20,7 +20,6 @@ from __future__ import annotations
 from typing import Any
 
 from aria.integrations.microsoft_defender_endpoint.config import DefenderConfig
-from aria.integrations.microsoft_defender_endpoint.entra import EntraClientCredentials
 from aria.integrations.microsoft_defender_endpoint.logo import LOGO_SVG
 from aria.integrations.microsoft_defender_endpoint.normalize import indicator_to_indicator
 from aria.integrations.microsoft_defender_endpoint.sandbox import DEMO, make_sandbox
@@ -48,6 +47,7 @@ from aria.sdk import (
     check_base_url,
 )
 from aria.sdk.auth import AuthContext, SdkAuth
+from aria.sdk.entra import EntraClientCredentials
 from aria.sdk.ratelimit import limiter_for
 
 # The application permission each probe needs, as the Entra portal names it.
@@ -156,7 +156,7 @@ class MicrosoftDefenderEndpoint(Integration):
     logo_svg = LOGO_SVG
 
     config = DefenderConfig
-    auth = EntraClientCredentials("api")
+    auth = EntraClientCredentials(scope_field="api_scope")
     streams = STREAMS
     queries = QUERIES
     sandbox = staticmethod(make_sandbox)
@@ -197,7 +197,7 @@ class MicrosoftDefenderEndpoint(Integration):
             event_hooks=xdr.event_hooks(),
             url_policy=self.url_policy,
         )
-        self._xdr_auth = EntraClientCredentials("incidents").build(ctx)
+        self._xdr_auth = EntraClientCredentials(scope_field="incidents_scope").build(ctx)
         xdr.client.auth = self._xdr_auth
         self._xdr_http = xdr
 
