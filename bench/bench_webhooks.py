@@ -5,6 +5,8 @@ Prints, for the same server in the same run: verified, durably accepted webhooks
 latency; the ceiling of a bare endpoint behind the same middleware (so the figure reads as a
 ratio); and the processing queue lag (received → processed) of the accepted events.
 Sizes: ARIA_BENCH_WEBHOOK_SECONDS (default 8), ARIA_BENCH_WEBHOOK_CONNECTIONS (default 32).
+ARIA_BENCH_WEBHOOK_WORKER: ``process`` (default: `aria serve --no-worker` plus one worker
+process, as deployed for load) or ``embedded`` (the worker threads inside the server).
 Prints figures; never asserts on time.
 """
 
@@ -41,6 +43,7 @@ from aria.webhooks.models import InboundEvent  # noqa: E402
 
 SECONDS = float(os.environ.get("ARIA_BENCH_WEBHOOK_SECONDS", "8"))
 CONNECTIONS = int(os.environ.get("ARIA_BENCH_WEBHOOK_CONNECTIONS", "32"))
+WORKER = os.environ.get("ARIA_BENCH_WEBHOOK_WORKER", "process")
 
 
 def prepare(data_dir: Path) -> tuple[Runtime, str, str]:
@@ -78,7 +81,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(runtime: Runtime, port: int) -> subprocess.Popen[bytes]:
+def _env(runtime: Runtime) -> dict[str, str]:
     settings = runtime.settings
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARIA_")}
     env.update(
@@ -86,6 +89,22 @@ def start_server(runtime: Runtime, port: int) -> subprocess.Popen[bytes]:
         ARIA_DATABASE_URL=settings.resolved_database_url,
         ARIA_QUEUE_URL=settings.resolved_queue_url,
     )
+    return env
+
+
+def start_worker(runtime: Runtime) -> subprocess.Popen[bytes]:
+    """One queue worker process beside the server (`aria worker` with the example registry)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.webhooks.serve_worker"],
+        cwd=ROOT,
+        env=_env(runtime),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def start_server(runtime: Runtime, port: int) -> subprocess.Popen[bytes]:
+    env = _env(runtime)
     process = subprocess.Popen(
         [
             sys.executable,
@@ -93,6 +112,7 @@ def start_server(runtime: Runtime, port: int) -> subprocess.Popen[bytes]:
             "tests.webhooks.serve_app",
             str(port),
             "--bare",
+            *(["--no-worker"] if WORKER == "process" else []),
             *os.environ.get("ARIA_BENCH_SERVER_ARGS", "").split(),
         ],
         cwd=ROOT,
@@ -189,16 +209,19 @@ def report(
 
 
 def main() -> None:
+    workers = (
+        "uvicorn, plus 1 worker process" if WORKER == "process" else "uvicorn + embedded worker"
+    )
     print(
         f"# {CONNECTIONS} keep-alive connections on loopback, {SECONDS:.0f}s per phase, "
-        "1 server process "
-        "(uvicorn + embedded worker, 2 threads), SQLite WAL"
+        f"1 server process ({workers}), SQLite WAL"
     )
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
         runtime, path, secret = prepare(data_dir)
         port = free_port()
         server = start_server(runtime, port)
+        worker = start_worker(runtime) if WORKER == "process" else None
         try:
             warm = requests_for("/bench/bare", secret, 500, port)
             asyncio.run(load(port, warm, 2))
@@ -245,6 +268,12 @@ def main() -> None:
             if lags:
                 print(f"{'mean lag':<28} {statistics.mean(lags):.2f}s")
         finally:
+            if worker is not None:
+                worker.send_signal(signal.SIGTERM)
+                try:
+                    worker.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
             server.send_signal(signal.SIGTERM)
             try:
                 server.wait(timeout=30)

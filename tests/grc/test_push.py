@@ -204,3 +204,47 @@ def test_comment_lists_merge_and_never_shrink() -> None:
         {"uid": "2", "body": "second"},
     ]
     assert tickets.merge_comments(merged, [{"body": "no id", "created_at": "2026-01-01"}]) == merged
+
+
+def test_a_data_mapping_on_the_tickets_stream_overrides_the_state_mapping(
+    client: TestClient, world: World
+) -> None:
+    """Per installation, a data mapping can say what a vendor state means for the risk: here
+    the team's "blocked" state closes risks (the integration's defaults do not know it)."""
+    runtime = world.runtime
+    edr, tickets_id = _setup(client, world)
+    runtime.__dict__["tasks"] = type("Tasks", (), {"sync": RecordingQueue()})()
+    edr.sandbox(size=30)
+    assert run_job(runtime, edr.new_job("full")) == "succeeded"
+    with runtime.sessions() as session:
+        first = session.scalars(select(models.Risk.id).order_by(models.Risk.id)).first()
+    assert first is not None and push_risk(runtime, tickets_id, first, "open").ok
+    mapping = client.post(
+        f"/api/v1/installations/{tickets_id}/mappings",
+        json={
+            "source_type": "tickets",
+            "name": "Our workflow",
+            "field_mappings": [
+                {
+                    "source": "state",
+                    "target": "risk_status",
+                    "transforms": [
+                        {
+                            "type": "value_map",
+                            "map": {"blocked": "closed", "open": "open"},
+                            "case_insensitive": True,
+                        }
+                    ],
+                }
+            ],
+        },
+        headers=bearer(world.owner_a),
+    )
+    assert mapping.status_code == 201, mapping.text
+    vendor = runtime.sandbox_app("acme-tickets").state.tickets
+    (number,) = vendor
+    vendor[number]["status"] = "Blocked"
+    _sync(runtime, tickets_id)
+    risk = _risk(runtime, first)
+    assert risk.status == "closed"
+    assert risk.status_reason == f"Closed because ticket {number} is 'Blocked' in acme-tickets"

@@ -121,3 +121,57 @@ def test_common_query_validates_fields_and_range() -> None:
 def test_quote_escapes_the_quote_and_backslash() -> None:
     assert siem.quote('a"b\\c') == '"a\\"b\\\\c"'
     assert siem.quote("it's", "'") == "'it\\'s'"
+
+
+def test_search_params_take_one_form_and_validate_it() -> None:
+    native = siem.search_params(
+        "x", {"query": "index=main", "start": "2026-01-01T00:00:00Z"}, 50, language="SPL"
+    )
+    assert native.native == "index=main" and native.common is None
+    assert native.start == datetime(2026, 1, 1, tzinfo=UTC) and native.limit == 50
+    common = siem.search_params(
+        "x",
+        {
+            "common": {"filters": [{"field": "risk_id", "value": "4"}], "limit": 5},
+            "start": "2026-01-01T00:00:00Z",
+            "index": "aria",
+        },
+        50,
+        language="SPL",
+        extra=("index",),
+    )
+    assert common.common is not None and common.common.start == common.start
+    assert common.limit == 5 and common.extra == {"index": "aria"}
+    problems = [
+        ({"query": "a", "common": {}}, "exactly one"),
+        ({}, "exactly one"),
+        ({"query": "  "}, "non-empty SPL"),
+        ({"query": "a", "table": "t"}, "unknown search parameters"),
+        ({"query": "a", "start": "yesterday"}, "start must be an ISO 8601 time"),
+        ({"common": {"filters": [{"field": "a b", "value": "x"}]}}, "invalid common query"),
+        (
+            {"query": "a", "start": "2026-02-01T00:00:00Z", "end": "2026-01-01T00:00:00Z"},
+            "end is before start",
+        ),
+    ]
+    for params, message in problems:
+        with pytest.raises(ConfigError, match=message):
+            siem.search_params("x", params, 10, language="SPL")
+
+
+def test_search_params_read_times_without_a_zone_as_utc() -> None:
+    mixed = siem.search_params(
+        "x",
+        {
+            "common": {"filters": [], "start": "2026-01-01T00:00:00"},
+            "end": "2026-01-02T00:00:00Z",
+        },
+        10,
+        language="SPL",
+    )
+    assert mixed.start == datetime(2026, 1, 1, tzinfo=UTC)
+    assert mixed.common is not None and mixed.common.start == mixed.start
+    naive = siem.search_params(
+        "x", {"query": "a", "start": "2026-01-01T00:00:00"}, 10, language="SPL"
+    )
+    assert naive.start == datetime(2026, 1, 1, tzinfo=UTC)

@@ -85,8 +85,16 @@ from aria.sdk.records.asset import Asset
 from aria.sdk.records.identity import Identity
 from aria.sdk.records.incident import Incident
 from aria.sdk.records.indicator import Indicator
+from aria.sdk.records.ticket import Ticket
 
-RECORD_CLASSES: tuple[type[CanonicalRecord], ...] = (Finding, Asset, Identity, Incident, Indicator)
+RECORD_CLASSES: tuple[type[CanonicalRecord], ...] = (
+    Finding,
+    Asset,
+    Identity,
+    Incident,
+    Indicator,
+    Ticket,
+)
 READ_ONLY = frozenset({"raw", "record_type"})
 MAX_RULES = 200
 MAX_TRANSFORMS = 20

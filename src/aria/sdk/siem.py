@@ -13,15 +13,23 @@ records. Both forms accept ``start``/``end`` in params to bound time.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError, field_validator
+
+from aria.sdk.errors import ConfigError
 
 SEARCH = "search"
 EVENT_SOURCE = "aria"
 FIELD_NAME = r"^[A-Za-z_][A-Za-z0-9_.]{0,127}$"
+
+
+def _utc(when: datetime | None) -> datetime | None:
+    """A time without a zone is UTC (never the server's local time)."""
+    return when.replace(tzinfo=UTC) if when is not None and when.tzinfo is None else when
 
 
 class FieldFilter(BaseModel):
@@ -40,6 +48,11 @@ class CommonQuery(BaseModel):
     filters: list[FieldFilter] = Field(default_factory=list, max_length=20)
     limit: int = Field(default=100, ge=1, le=10_000)
 
+    @field_validator("start", "end")
+    @classmethod
+    def _zoned(cls, when: datetime | None) -> datetime | None:
+        return _utc(when)
+
     @field_validator("end")
     @classmethod
     def _ordered(cls, end: datetime | None, info: Any) -> datetime | None:
@@ -56,6 +69,97 @@ class SearchHit(BaseModel):
     message: str | None = None
     fields: dict[str, Any] = Field(default_factory=dict)
     source: str | None = Field(default=None, description="Index, table or source it came from.")
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    """The validated parameters of a ``search`` query.
+
+    Exactly one of ``native`` (the SIEM's own language, as given) and ``common`` is set.
+    ``start``/``end`` are the outer bounds; a common query's own bounds win where it has them.
+    ``limit`` is the request's limit, lowered to the common query's when that is smaller.
+    """
+
+    native: Any | None
+    common: CommonQuery | None
+    start: datetime | None
+    end: datetime | None
+    limit: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+_WHEN = TypeAdapter(datetime | None)
+
+
+def search_params(
+    key: str,
+    params: Mapping[str, Any],
+    limit: int,
+    *,
+    language: str,
+    extra: Iterable[str] = (),
+) -> SearchParams:
+    """Validate ``QueryRequest.params`` of a ``search`` the same way in every SIEM.
+
+    ``language`` names the native form in messages ("SPL", "KQL"); ``extra`` lists the
+    integration's own parameters (e.g. ``index``), handed back in ``SearchParams.extra``.
+    Every problem is a ``ConfigError`` naming the parameter, raised before any vendor call.
+    """
+    allowed = {"query", "common", "start", "end", *extra}
+    unknown = sorted(set(params) - allowed)
+    if unknown:
+        raise ConfigError(
+            f"{key}: unknown search parameters {unknown}; use {sorted(allowed)}",
+            fields={name: "unknown search parameter" for name in unknown},
+        )
+    if ("query" in params) == ("common" in params):
+        raise ConfigError(
+            f"{key}: give exactly one of 'query' ({language}) or 'common' (a common query)",
+            fields={"query": "exactly one of query or common"},
+        )
+    bounds: dict[str, datetime | None] = {}
+    for name in ("start", "end"):
+        try:
+            bounds[name] = _utc(_WHEN.validate_python(params.get(name)))
+        except ValidationError:
+            raise ConfigError(
+                f"{key}: {name} must be an ISO 8601 time", fields={name: "not a time"}
+            ) from None
+    start, end = bounds["start"], bounds["end"]
+    common = None
+    if "common" in params:
+        try:
+            common = CommonQuery.model_validate(params["common"])
+        except ValidationError as exc:
+            problems = {
+                ".".join(str(p) for p in ("common", *e["loc"])): e["msg"]
+                for e in exc.errors(include_url=False, include_input=False)
+            }
+            raise ConfigError(
+                f"{key}: invalid common query: "
+                + "; ".join(f"{k}: {v}" for k, v in problems.items()),
+                fields=problems,
+            ) from None
+        start, end = _utc(common.start) or start, _utc(common.end) or end
+        common = common.model_copy(update={"start": start, "end": end})
+        if isinstance(params["common"], Mapping) and "limit" in params["common"]:
+            limit = min(limit, common.limit)
+    else:
+        native = params["query"]
+        if native is None or (isinstance(native, str) and not native.strip()):
+            raise ConfigError(
+                f"{key}: 'query' must be a non-empty {language} query", fields={"query": "empty"}
+            )
+    if start and end and end < start:
+        raise ConfigError(f"{key}: end is before start", fields={"end": "before start"})
+    return SearchParams(
+        native=None if common else params["query"],
+        common=common,
+        start=start,
+        end=end,
+        limit=limit,
+        extra={name: params[name] for name in extra if name in params},
+    )
 
 
 def event_document(payload: Mapping[str, Any]) -> dict[str, Any]:
@@ -90,6 +194,8 @@ __all__ = [
     "CommonQuery",
     "FieldFilter",
     "SearchHit",
+    "SearchParams",
     "event_document",
     "quote",
+    "search_params",
 ]

@@ -198,11 +198,16 @@ class Writer:
                 for (_, future), accepted in zip(batch, results, strict=True):
                     if not future.done():
                         future.set_result(accepted)
+                # Enqueue after the acknowledgements: the rows are committed, so a lost
+                # enqueue only delays processing until the sweep re-enqueues them.
+                fresh = [item.event_id for (item, _), ok in zip(batch, results, strict=True) if ok]
+                if fresh:
+                    await loop.run_in_executor(self._executor, self._enqueue_committed, fresh)
 
     def commit(
         self, items: list[Accepted], rejections: Counter[tuple[uuid.UUID, uuid.UUID, str]]
     ) -> list[bool]:
-        """Write a batch in one transaction; enqueue the new events after the commit."""
+        """Write a batch in one transaction (the caller acknowledges, then enqueues)."""
         now = utcnow()
         results: list[bool] = []
         rows: list[dict[str, Any]] = []
@@ -243,12 +248,13 @@ class Writer:
                 )
             self._record_rejections(session, rejections)
         self.batches += 1
-        if rows:
-            try:
-                self.enqueue([row["id"] for row in rows])
-            except Exception as error:  # the sweep re-enqueues committed rows
-                log.warning("webhook writer: enqueue failed (%s); the sweep will retry", error)
         return results
+
+    def _enqueue_committed(self, event_ids: list[uuid.UUID]) -> None:
+        try:
+            self.enqueue(event_ids)
+        except Exception as error:  # the sweep re-enqueues committed rows
+            log.warning("webhook writer: enqueue failed (%s); the sweep will retry", error)
 
     @staticmethod
     def _first_sightings(session: Session, items: list[Accepted], now: datetime) -> set[uuid.UUID]:

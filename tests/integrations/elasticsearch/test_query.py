@@ -226,7 +226,7 @@ async def test_a_query_elasticsearch_refuses_is_a_config_error(elastic: Build) -
         ({"query": "a:1", "filter": "x"}, "filter"),
         ({"query": "a:1", "index": "../_security"}, "index"),
         ({"query": "a:1", "start": "yesterday"}, "start"),
-        ({"common": {"filters": [{"field": "bad field", "value": "x"}]}}, "common"),
+        ({"common": {"filters": [{"field": "bad field", "value": "x"}]}}, "common.filters.0.field"),
         ({"query": ""}, "query"),
     ],
 )

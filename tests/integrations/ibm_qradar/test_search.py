@@ -312,7 +312,7 @@ async def test_start_and_end_bound_a_common_query(qradar: Build) -> None:
         ({"query": "SELECT * FROM events", "common": {}}, "query"),
         ({}, "query"),
         ({"query": "   "}, "query"),
-        ({"common": {"filters": [{"field": "user name", "value": "x"}]}}, "filters.0.field"),
+        ({"common": {"filters": [{"field": "user name", "value": "x"}]}}, "common.filters.0.field"),
         ({"common": {}, "start": "yesterday"}, "start"),
     ],
 )

@@ -181,7 +181,7 @@ def test_translate() -> None:
         ({"query": "index=aria", "common": {}}, "query"),
         ({}, "query"),
         ({"query": "   "}, "query"),
-        ({"common": {"filters": [{"field": "bad field", "value": "x"}]}}, "common"),
+        ({"common": {"filters": [{"field": "bad field", "value": "x"}]}}, "common.filters.0.field"),
         ({"query": "index=aria", "start": "yesterday"}, "start"),
     ],
 )

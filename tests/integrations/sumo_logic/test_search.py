@@ -205,7 +205,7 @@ async def test_receipt_time_searches_say_so(sumo: Build) -> None:
             "common.filters.0.op",
         ),
         ({"query": "*", "start": "yesterday"}, "start"),
-        ({"query": "*", "start": END, "end": START}, "start"),
+        ({"query": "*", "start": END, "end": START}, "end"),
     ],
 )
 async def test_bad_search_parameters_are_config_errors(

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, Literal
 
 from aria.sdk.siem import CommonQuery, FieldFilter
@@ -120,9 +121,10 @@ def native_dsl(native: Any) -> dict[str, Any]:
     raise ValueError(f"a query is Query DSL (an object) or a Lucene string, not {type(native)}")
 
 
-def with_time(dsl: dict[str, Any], start: str | None, end: str | None) -> dict[str, Any]:
-    """``dsl`` restricted to ``@timestamp`` between ``start`` and ``end`` (when given)."""
-    bounds = {k: v for k, v in (("gte", start), ("lte", end)) if v}
+def with_time(dsl: dict[str, Any], start: datetime | None, end: datetime | None) -> dict[str, Any]:
+    """``dsl`` restricted to ``@timestamp`` between ``start`` and ``end`` (when given), in
+    the ISO 8601 form :func:`common_dsl` writes."""
+    bounds = {k: v.isoformat() for k, v in (("gte", start), ("lte", end)) if v is not None}
     if not bounds:
         return dsl
     return {"bool": {"filter": [dsl, {"range": {TIME_FIELD: bounds}}]}}

@@ -27,8 +27,6 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import ValidationError
-
 from aria.integrations.elasticsearch.auth import ElasticAuth
 from aria.integrations.elasticsearch.bulk import CHUNK, ItemResult, document_id, ndjson, parse_items
 from aria.integrations.elasticsearch.config import INDEX_PATTERN, ElasticsearchConfig
@@ -63,7 +61,6 @@ from aria.sdk.cursors import to_iso
 
 log = logging.getLogger("aria.integrations.elasticsearch")
 
-SEARCH_PARAMS = frozenset({"query", "common", "index", "start", "end"})
 SEARCH_SORT: list[dict[str, Any]] = [{"@timestamp": {"order": "desc", "unmapped_type": "date"}}]
 
 
@@ -299,48 +296,29 @@ class Elasticsearch(Integration):
         return await self._search(request)
 
     async def _search(self, request: QueryRequest) -> QueryResult:
-        params = request.params
-        unknown = sorted(set(params) - SEARCH_PARAMS)
-        if unknown:
-            raise ConfigError(
-                f"{self.key}: unknown search parameters {unknown}; use query or common, and "
-                "optionally index, start, end",
-                fields={name: "unknown search parameter" for name in unknown},
-            )
-        if ("query" in params) == ("common" in params):
-            raise ConfigError(
-                "a search takes exactly one of 'query' (Query DSL or a Lucene string) or "
-                "'common' (a common query)",
-                fields={"query": "give query or common"},
-            )
-        index = str(params.get("index") or self.settings.events_index)
+        search = siem.search_params(
+            self.key,
+            request.params,
+            request.limit,
+            language="Query DSL or a Lucene string",
+            extra=("index",),
+        )
+        index = str(search.extra.get("index") or self.settings.events_index)
         if not _index_ok(index):
             raise ConfigError(
                 f"invalid index expression {index[:100]!r}", fields={"index": "invalid"}
             )
-        start, end = _time_param(params, "start"), _time_param(params, "end")
-        limit = request.limit
-        if "common" in params:
-            try:
-                common = siem.CommonQuery.model_validate(params["common"])
-            except ValidationError as exc:
-                problems = "; ".join(
-                    f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
-                    for e in exc.errors(include_url=False, include_input=False)
-                )
-                raise ConfigError(
-                    f"invalid common query: {problems}", fields={"common": problems}
-                ) from None
-            if isinstance(params["common"], Mapping) and "limit" in params["common"]:
-                limit = min(limit, common.limit)
-            kinds = await self._field_kinds(index, [f.field for f in common.filters])
-            dsl = common_dsl(common, kinds)
+        limit = search.limit
+        if search.common is not None:
+            # The common query carries the time bounds (its own, else start/end).
+            kinds = await self._field_kinds(index, [f.field for f in search.common.filters])
+            dsl = common_dsl(search.common, kinds)
         else:
             try:
-                dsl = native_dsl(params["query"])
+                dsl = with_time(native_dsl(search.native), search.start, search.end)
             except ValueError as exc:
                 raise ConfigError(str(exc), fields={"query": "not a query"}) from None
-        body = {"size": min(limit, self.settings.page_size), "query": with_time(dsl, start, end)}
+        body = {"size": min(limit, self.settings.page_size), "query": dsl}
         body["sort"] = SEARCH_SORT
         try:
             raw, truncated = await self._collect(
@@ -434,22 +412,3 @@ class Elasticsearch(Integration):
 def _index_ok(index: str) -> bool:
     """Index expressions go into the URL path: nothing that could change the path."""
     return re.match(INDEX_PATTERN, index) is not None
-
-
-def _time_param(params: Mapping[str, Any], name: str) -> str | None:
-    """``start``/``end`` as ISO 8601 (ConfigError when not a time)."""
-    value = params.get(name)
-    if value in (None, ""):
-        return None
-    if isinstance(value, datetime):
-        moment = value
-    else:
-        try:
-            moment = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
-        except ValueError:
-            raise ConfigError(
-                f"{name} must be an ISO 8601 time", fields={name: "not an ISO 8601 time"}
-            ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return to_iso(moment)

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from pydantic import ValidationError
-
 from aria.integrations.ibm_qradar import aql
 from aria.integrations.ibm_qradar.config import QRadarConfig
 from aria.integrations.ibm_qradar.logo import LOGO_SVG
@@ -38,10 +36,8 @@ from aria.sdk import (
     RateLimits,
     auth,
 )
-from aria.sdk.cursors import to_datetime
-from aria.sdk.siem import SEARCH, CommonQuery
+from aria.sdk.siem import SEARCH, CommonQuery, search_params
 
-SEARCH_PARAMS = frozenset({"query", "common", "start", "end"})
 NO_FORWARDING = (
     "IBM QRadar has no REST API for ingesting events: events reach QRadar only through log "
     "sources it collects from (syslog/LEEF, or protocols QRadar itself runs such as the HTTP "
@@ -162,39 +158,14 @@ class IbmQradar(Integration):
 
     def search_text(self, params: dict[str, Any], limit: int) -> tuple[str, int]:
         """The AQL to run and how many rows to read, from ``query`` or ``common``."""
-        unknown = sorted(set(params) - SEARCH_PARAMS)
-        if unknown:
-            raise ConfigError(
-                f"unknown search parameters {unknown}; use {sorted(SEARCH_PARAMS)}",
-                fields={name: "unknown parameter" for name in unknown},
-            )
-        start, end = _when(params, "start"), _when(params, "end")
-        if ("query" in params) == ("common" in params):
-            raise ConfigError(
-                "give either 'query' (native AQL) or 'common' (a common query), not both",
-                fields={"query": "exactly one of query/common"},
-            )
-        if "common" in params:
-            try:
-                common = CommonQuery.model_validate(params["common"])
-            except ValidationError as exc:
-                problems = {
-                    ".".join(str(p) for p in err["loc"]) or "common": err["msg"]
-                    for err in exc.errors(include_url=False, include_input=False)
-                }
-                raise ConfigError("invalid common query", fields=problems) from None
-            updates = {
-                key: value
-                for key, value in (("start", start), ("end", end))
-                if value is not None and getattr(common, key) is None
-            }
-            if updates:
-                common = common.model_copy(update=updates)
-            return self.translate(common), min(limit, common.limit)
-        text = params["query"]
-        if not isinstance(text, str) or not text.strip():
+        search = search_params(self.key, params, limit, language="AQL")
+        if search.common is not None:
+            return self.translate(search.common), search.limit
+        text = search.native
+        if not isinstance(text, str):
             raise ConfigError("the AQL query is empty", fields={"query": "empty"})
-        return aql.bounded(text.strip(), start, end, self.settings.search_window_hours), limit
+        window = self.settings.search_window_hours
+        return aql.bounded(text.strip(), search.start, search.end, window), search.limit
 
     # --- push ----------------------------------------------------------------------------------
 
@@ -224,16 +195,3 @@ class IbmQradar(Integration):
                 "offenses", "vendor-api/qradar/command_test_data.json", "offenses_list.response"
             )
         ]
-
-
-def _when(params: dict[str, Any], key: str) -> Any:
-    """``start``/``end`` as an aware datetime (ISO 8601 or epoch), or None."""
-    value = params.get(key)
-    if value in (None, ""):
-        return None
-    try:
-        return to_datetime(value)
-    except FatalError:
-        raise ConfigError(
-            f"{key} is not a time: use ISO 8601", fields={key: "not a time"}
-        ) from None

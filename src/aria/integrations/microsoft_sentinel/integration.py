@@ -24,7 +24,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from pydantic import ValidationError
 
 from aria.integrations.microsoft_sentinel import kql, sharedkey
 from aria.integrations.microsoft_sentinel.config import LOGS_INGESTION_VERSION, SentinelConfig
@@ -65,7 +64,6 @@ MAX_CALL_BYTES = 1024 * 1024  # Logs Ingestion: at most 1 MB per call
 MAX_COLUMN = 45  # Data Collector column names (with the type suffix) stay within 45 characters
 RESERVED = {"tenant", "timegenerated", "rawdata"}  # property names the API refuses
 EVENT_TIME = "event_time"  # sent as time-generated-field, so TimeGenerated is the event's time
-SEARCH_PARAMS = frozenset({"query", "common", "start", "end", "table"})
 EVENT_KINDS = ("event",)  # the platform forwards risk changes to SIEMs as kind="event"
 ROLE_HINT = "(Azure portal > the workspace > Access control (IAM) > Add role assignment)"
 
@@ -253,52 +251,25 @@ class MicrosoftSentinel(Integration):
         ``end`` (ISO 8601) and ``table`` (common queries only). Other types read streams."""
         if request.type != siem.SEARCH:
             return await super().query(request)
-        params = request.params
-        unknown = sorted(set(params) - SEARCH_PARAMS)
-        if unknown:
-            raise ConfigError(
-                f"{self.key}: unknown search parameters {unknown}; use query or common, "
-                "start, end, table",
-                fields={name: "unknown search parameter" for name in unknown},
-            )
-        if ("query" in params) == ("common" in params):
-            raise ConfigError(
-                "give exactly one of 'query' (KQL) or 'common' (a common query)",
-                fields={"query": "exactly one of query or common"},
-            )
-        start, end = _time(params, "start"), _time(params, "end")
-        limit = request.limit
-        if "common" in params:
-            try:
-                common = siem.CommonQuery.model_validate(params["common"])
-            except ValidationError as exc:
-                raise ConfigError(
-                    "invalid common query",
-                    fields={
-                        ".".join(str(p) for p in e["loc"]) or "common": e["msg"]
-                        for e in exc.errors(include_url=False, include_input=False)
-                    },
-                ) from None
-            common = common.model_copy(
-                update={"start": common.start or start, "end": common.end or end}
-            )
-            start, end = common.start, common.end
-            limit = min(limit, common.limit)
-            table = params.get("table")
+        search = siem.search_params(
+            self.key, request.params, request.limit, language="KQL", extra=("table",)
+        )
+        table = search.extra.get("table")
+        limit = search.limit
+        if search.common is not None:
             text = self.translate(
-                common.model_copy(update={"limit": limit + 1}), str(table) if table else None
+                search.common.model_copy(update={"limit": limit + 1}), str(table) if table else None
             )
             source = str(table) if table else self.settings.table
         else:
-            if params.get("table") is not None:
+            if table is not None:
                 raise ConfigError(
                     "'table' applies to common queries; name the table in the KQL",
                     fields={"table": "only with common"},
                 )
-            text = str(params["query"])
-            if not text.strip():
-                raise ConfigError("the KQL query is empty", fields={"query": "empty"})
+            text = str(search.native)
             source = _first_table(text)
+        start, end = to_datetime(search.start), to_datetime(search.end)  # naive means UTC
         body = await self._run_query(text, _timespan(start, end, self._now()))
         tables = body.get("tables") if isinstance(body, dict) else None
         if not isinstance(tables, list) or not tables or not isinstance(tables[0], dict):
@@ -500,19 +471,6 @@ def batched(
     if current:
         batches.append(current)
     return batches
-
-
-def _time(params: dict[str, Any], name: str) -> datetime | None:
-    value = params.get(name)
-    if value in (None, ""):
-        return None
-    try:
-        moment = to_datetime(value)
-    except FatalError:
-        moment = None
-    if moment is None:
-        raise ConfigError(f"{name} must be an ISO 8601 time", fields={name: "not a time"})
-    return moment
 
 
 def _timespan(start: datetime | None, end: datetime | None, now: datetime) -> str | None:

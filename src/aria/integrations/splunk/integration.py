@@ -13,16 +13,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ValidationError
-
 from aria.integrations.splunk.auth import SplunkAuth
 from aria.integrations.splunk.config import SplunkConfig, search_command
 from aria.integrations.splunk.hec import HecClient, check_token, envelopes, forward
-from aria.integrations.splunk.jobs import JOBS_PATH, SearchJobs, epoch_text
+from aria.integrations.splunk.jobs import JOBS_PATH, SearchJobs
 from aria.integrations.splunk.logo import LOGO_SVG
 from aria.integrations.splunk.normalize import result_to_hit
 from aria.integrations.splunk.sandbox import DEMO, make_sandbox
-from aria.integrations.splunk.spl import translate
+from aria.integrations.splunk.spl import epoch, translate
 from aria.integrations.splunk.streams import STREAMS
 from aria.sdk import (
     ConfigError,
@@ -41,7 +39,6 @@ from aria.sdk import (
 from aria.sdk.auth import AuthContext, SdkAuth
 
 SERVER_INFO = "/services/server/info"
-SEARCH_PARAMS = frozenset({"query", "common", "start", "end"})
 
 
 class Splunk(Integration):
@@ -178,52 +175,25 @@ class Splunk(Integration):
         stream once (``notables``)."""
         if request.type != siem.SEARCH:
             return await super().query(request)
-        params = dict(request.params)
-        unknown = sorted(set(params) - SEARCH_PARAMS)
-        if unknown:
-            raise ConfigError(
-                f"{self.key}: unknown search parameters {unknown}; use query or common, "
-                "and start/end",
-                fields={name: "unknown query parameter" for name in unknown},
-            )
-        if ("query" in params) == ("common" in params):
-            raise ConfigError(
-                f"{self.key}: give exactly one of 'query' (SPL) or 'common' (a CommonQuery)",
-                fields={"query": "exactly one of query or common"},
-            )
-        limit = request.limit
-        if "common" in params:
-            try:
-                common = siem.CommonQuery.model_validate(params["common"])
-            except ValidationError as exc:
-                problems = "; ".join(
-                    f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
-                    for e in exc.errors(include_url=False, include_input=False)
-                )
-                raise ConfigError(
-                    f"{self.key}: invalid common query: {problems}",
-                    fields={"common": problems},
-                ) from None
-            spl = self.translate(common)
-            limit = min(limit, common.limit)
+        search = siem.search_params(self.key, request.params, request.limit, language="SPL")
+        if search.common is not None:
+            spl = self.translate(search.common)
+        elif isinstance(search.native, str):
+            spl = search_command(search.native)
         else:
-            text = params["query"]
-            if not isinstance(text, str) or not text.strip():
-                raise ConfigError(
-                    f"{self.key}: 'query' must be a non-empty SPL string",
-                    fields={"query": "empty"},
-                )
-            spl = search_command(text)
+            raise ConfigError(
+                f"{self.key}: 'query' must be a non-empty SPL string", fields={"query": "empty"}
+            )
         form: dict[str, Any] = {
             "search": spl,
             "exec_mode": "normal",
             # One more than wanted, so the job tells whether there was more.
-            "max_count": limit + 1,
+            "max_count": search.limit + 1,
         }
-        for name, field in (("start", "earliest_time"), ("end", "latest_time")):
-            if params.get(name) is not None:
-                form[field] = self._epoch(name, params[name])
-        return await self._search(form, limit)
+        for moment, field in ((search.start, "earliest_time"), (search.end, "latest_time")):
+            if moment is not None:
+                form[field] = epoch(moment)
+        return await self._search(form, search.limit)
 
     async def _search(self, form: dict[str, Any], limit: int) -> QueryResult:
         jobs = SearchJobs(self.http)
@@ -251,17 +221,6 @@ class Splunk(Integration):
             raw=rows,
             truncated=job.result_count > len(rows),
         )
-
-    def _epoch(self, name: str, value: Any) -> str:
-        try:
-            text = epoch_text(value)
-        except FatalError:
-            text = None
-        if text is None:
-            raise ConfigError(
-                f"{self.key}: '{name}' must be an ISO 8601 time", fields={name: "not a time"}
-            )
-        return text
 
     # --- push --------------------------------------------------------------------------------
 

@@ -26,7 +26,6 @@ from typing import Any
 
 import anyio
 import httpx
-from pydantic import ValidationError
 
 from aria.integrations.sumo_logic.config import SumoLogicConfig, sumo_string
 from aria.integrations.sumo_logic.logo import LOGO_SVG
@@ -52,7 +51,6 @@ from aria.sdk import (
 )
 from aria.sdk.cursors import to_datetime
 
-SEARCH_PARAMS = frozenset({"query", "common", "start", "end", "by_receipt_time"})
 DEFAULT_WINDOW = timedelta(hours=24)
 MAX_BATCH_BYTES = 1_000_000  # Sumo recommends 100 KB to 1 MB (uncompressed) per POST
 PLAIN_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$")
@@ -228,69 +226,41 @@ class SumoLogic(Integration):
         return await self._search(request)
 
     async def _search(self, request: QueryRequest) -> QueryResult:
-        params = request.params
-        unknown = sorted(set(params) - SEARCH_PARAMS)
-        if unknown:
-            raise ConfigError(
-                f"{self.key}: unknown search parameters {unknown}; use 'query' or 'common', "
-                "and 'start'/'end'",
-                fields={name: "unknown search parameter" for name in unknown},
-            )
-        if ("query" in params) == ("common" in params):
-            raise ConfigError(
-                "a search needs exactly one of 'query' (Sumo query language) or 'common'",
-                fields={"query": "give query or common"},
-            )
-        limit = request.limit
-        common: siem.CommonQuery | None = None
-        if "common" in params:
-            try:
-                common = siem.CommonQuery.model_validate(params["common"])
-            except ValidationError as exc:
-                fields = {
-                    "common." + ".".join(str(p) for p in e["loc"]): e["msg"]
-                    for e in exc.errors(include_url=False, include_input=False)
-                }
-                raise ConfigError(f"invalid common query: {fields}", fields=fields) from None
-            text = self.translate(common)
-            limit = min(limit, common.limit)
+        search = siem.search_params(
+            self.key,
+            request.params,
+            request.limit,
+            language="Sumo query",
+            extra=("by_receipt_time",),
+        )
+        if search.common is not None:
+            text = self.translate(search.common)
         else:
-            text = str(params["query"] or "").strip()
-            if not text:
-                raise ConfigError("the search query is empty", fields={"query": "empty"})
-        start, end = self._window(params, common)
+            text = str(search.native).strip()
+        start, end = self._window(search.start, search.end)
         body: dict[str, Any] = {
             "query": text,
             "from": _sumo_time(start),
             "to": _sumo_time(end + timedelta(seconds=1)),  # 'to' is exclusive; whole seconds
             "timeZone": "UTC",
         }
-        if params.get("by_receipt_time", self.settings.by_receipt_time):
+        if search.extra.get("by_receipt_time", self.settings.by_receipt_time):
             body["byReceiptTime"] = True
         job = SearchJob(self.http, timeout_s=self.settings.search_timeout_s)
         async with self._search_lock:
-            result = await job.run(body, limit)
+            result = await job.run(body, search.limit)
         return QueryResult(
             type=siem.SEARCH, records=result.hits, raw=result.raw, truncated=result.truncated
         )
 
-    def _window(
-        self, params: dict[str, Any], common: siem.CommonQuery | None
-    ) -> tuple[datetime, datetime]:
-        bounds: dict[str, datetime | None] = {}
-        for name in ("start", "end"):
-            value = params.get(name) or (getattr(common, name) if common else None)
-            try:
-                bounds[name] = to_datetime(value)
-            except FatalError:
-                raise ConfigError(
-                    f"{name} is not an ISO 8601 time", fields={name: "not a time"}
-                ) from None
-        end = bounds["end"] or datetime.fromtimestamp(self.http.clock(), UTC)
-        start = bounds["start"] or end - DEFAULT_WINDOW
-        if start > end:
+    def _window(self, start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:
+        """The job's bounds: ``end`` defaults to now, ``start`` to 24 hours before ``end``
+        (naive times are UTC)."""
+        upper = to_datetime(end) or datetime.fromtimestamp(self.http.clock(), UTC)
+        lower = to_datetime(start) or upper - DEFAULT_WINDOW
+        if lower > upper:
             raise ConfigError("start is after end", fields={"start": "after end"})
-        return start, end
+        return lower, upper
 
     # --- push ----------------------------------------------------------------------------
 
