@@ -4,7 +4,8 @@ the real sync runner, against a naive one-ORM-select-then-insert-per-record base
 Prints records/s for SQLite (and PostgreSQL when ARIA_BENCH_DATABASE_URL is set), the speed-up
 over the baseline, and the peak RSS of a sync of ARIA_BENCH_MEMORY_RECORDS records
 (default 1,000,000; run in a fresh process so the figure is the sync's own).
-Sizes: ARIA_BENCH_SYNC_RECORDS (default 200,000).
+Sizes: ARIA_BENCH_SYNC_RECORDS (default 200,000); ARIA_BENCH_SKIP_SQLITE=1 measures only
+PostgreSQL.
 """
 
 from __future__ import annotations
@@ -148,7 +149,7 @@ def main() -> None:
         return
     size = int(os.environ.get("ARIA_BENCH_SYNC_RECORDS", "200000"))
     naive_size = max(1000, size // 20)
-    targets = [("sqlite", None)]
+    targets = [] if os.environ.get("ARIA_BENCH_SKIP_SQLITE") else [("sqlite", None)]
     if os.environ.get("ARIA_BENCH_DATABASE_URL"):
         targets.append(("postgresql", os.environ["ARIA_BENCH_DATABASE_URL"]))
     for name, pg_url in targets:

@@ -334,6 +334,17 @@ def _insert_unnest(session: Session, core: Any, rows: list[dict[str, Any]]) -> l
     return list(session.execute(statement, params).all())
 
 
+REGISTER_TABLES = ("findings", "incidents", "assets", "asset_identifiers", "risks", "risk_findings")
+
+
+def refresh_statistics(session: Session) -> None:
+    """PostgreSQL: ANALYZE the register tables. A first sync grows them from nothing within
+    minutes, before autovacuum notices; with statistics that still say "a few hundred rows"
+    the planner scans a whole organization per page instead of using the dedupe index."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"ANALYZE {', '.join(REGISTER_TABLES)}"))
+
+
 def resolve_absent(
     session: Session, *, source: Source, stream: str, entity: str, now: datetime | None = None
 ) -> UpsertStats:

@@ -185,6 +185,8 @@ def _commit_page(
             .values(sync_state=dict(plan.states), sync_lease_expires_at=stamp + LEASE)
         )
         job.records_processed += stats.processed
+        if _crosses_growth_mark(job.records_created, job.records_created + stats.created):
+            store.refresh_statistics(session)
         job.records_created += stats.created
         job.records_updated += stats.updated + stats.resolved + stats.reopened
         job.records_failed += len(page.errors) + dropped
@@ -205,6 +207,17 @@ def _commit_page(
                 outcome=outcome,
                 enqueue=runtime.sync_tasks.enqueue_push,
             )
+
+
+STATS_FIRST_MARK = 10_000  # new rows before the first ANALYZE; then at every doubling
+
+
+def _crosses_growth_mark(before: int, after: int) -> bool:
+    """True when a job's created count passes 10k, 20k, 40k ... rows."""
+    mark = STATS_FIRST_MARK
+    while mark <= before:
+        mark *= 2
+    return after >= mark
 
 
 def risk_events(source: store.Source, outcome: risks.Outcome) -> list[events.LifecycleEvent]:
