@@ -336,6 +336,8 @@ class Receiver:
         self.runtime = runtime
         self.clock = clock
         self._cache: dict[str, tuple[float, Endpoint | None]] = {}
+        self._loading: dict[str, asyncio.Future[Endpoint | None]] = {}
+        self._generation = 0  # bumped by invalidate(): older refreshes are not cached
         self._windows: dict[uuid.UUID, tuple[int, int]] = {}
         self.writer = Writer(runtime, self._enqueue)
         self.unknown_tokens = 0
@@ -346,6 +348,8 @@ class Receiver:
     def invalidate(self) -> None:
         """Forget cached endpoints (after a rotation, an update or a delete)."""
         self._cache.clear()
+        self._loading.clear()  # a refresh already running must not be reused
+        self._generation += 1
 
     def load(self, digest: str) -> Endpoint | None:
         """The endpoint for a token hash, read from the database (runs in a thread)."""
@@ -399,17 +403,38 @@ class Receiver:
         return flows.build(self.runtime, cls, installation.mode, values).verify_webhook
 
     async def endpoint(self, digest: str) -> Endpoint | None:
-        now = self.clock()
+        """The cached endpoint for a token hash. One load per token at a time: when an entry
+        expires under load, the requests in flight share one refresh (an expired entry is
+        served meanwhile) instead of each loading and decrypting the endpoint again."""
         cached = self._cache.get(digest)
-        if cached is not None and cached[0] > now:
+        if cached is not None and cached[0] > self.clock():
             return cached[1]
+        pending = self._loading.get(digest)
+        if pending is None:
+            pending = asyncio.ensure_future(self._refresh(digest, self._generation))
+            self._loading[digest] = pending
+            pending.add_done_callback(lambda done: self._loaded(digest, done))
+        if cached is not None:
+            return cached[1]
+        return await asyncio.shield(pending)
+
+    async def _refresh(self, digest: str, generation: int) -> Endpoint | None:
         found = await run_in_threadpool(self.load, digest)
+        if generation != self._generation:
+            return found  # invalidated meanwhile: answer this request, cache nothing
+        now = self.clock()
         if len(self._cache) >= CACHE_MAX:
             self._cache = {k: v for k, v in self._cache.items() if v[0] > now}
             if len(self._cache) >= CACHE_MAX:
                 self._cache.clear()
         self._cache[digest] = (now + CACHE_TTL_S, found)
         return found
+
+    def _loaded(self, digest: str, done: asyncio.Future[Endpoint | None]) -> None:
+        if self._loading.get(digest) is done:
+            del self._loading[digest]
+        if not done.cancelled() and done.exception() is not None:
+            log.warning("webhook endpoint lookup failed: %s", type(done.exception()).__name__)
 
     def throttle(self, endpoint: Endpoint) -> int:
         """Seconds until the endpoint's one-minute window resets when it is spent, else 0."""
