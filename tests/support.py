@@ -94,3 +94,14 @@ class RecordingQueue:
 
     def enqueue_push(self, installation_id: uuid.UUID, risk_id: int, action: str) -> None:
         self.pushes.append((installation_id, risk_id, action))
+
+
+def load_risk(runtime: Runtime, risk_id: int) -> Any:
+    """The risk as stored now (detached, with its tickets loaded), for assertions."""
+    from aria.grc import models
+
+    with runtime.sessions() as session:
+        risk = session.get(models.Risk, risk_id)
+        assert risk is not None
+        session.expunge(risk)
+        return risk

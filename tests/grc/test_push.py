@@ -21,7 +21,14 @@ from aria.sdk import Ticket
 from aria.sync.runner import run_job
 from tests.grc.ticketing_integration import AcmeTickets
 from tests.sdk.example_integration import AcmeEdr
-from tests.support import RecordingQueue, World, bearer, install_enabled, use_integrations
+from tests.support import (
+    RecordingQueue,
+    World,
+    bearer,
+    install_enabled,
+    load_risk,
+    use_integrations,
+)
 from tests.sync.conftest import Installed
 
 
@@ -77,14 +84,6 @@ def _sync(runtime: Runtime, installation_id: uuid.UUID) -> None:
     assert run_job(runtime, tickets.new_job("full")) == "succeeded"
 
 
-def _risk(runtime: Runtime, risk_id: int) -> models.Risk:
-    with runtime.sessions() as session:
-        risk = session.get(models.Risk, risk_id)
-        assert risk is not None
-        session.expunge(risk)
-        return risk
-
-
 def test_ticket_state_flows_back_to_the_risk(client: TestClient, world: World) -> None:
     """Resolving the ticket in the ticketing system closes the risk on the next sync, saying
     why; reopening it reopens the risk; a state the mapping does not know changes nothing."""
@@ -105,7 +104,7 @@ def test_ticket_state_flows_back_to_the_risk(client: TestClient, world: World) -
         vendor[number]["status"] = "done"
         vendor[number]["comments"] = ["patched on all hosts"]
         _sync(runtime, tickets_id)
-        risk = _risk(runtime, first)
+        risk = load_risk(runtime, first)
         assert risk.status == "closed" and risk.closed_at is not None
         assert risk.status_reason == f"Closed because ticket {number} is 'done' in acme-tickets"
         (link,) = risk.tickets
@@ -117,11 +116,11 @@ def test_ticket_state_flows_back_to_the_risk(client: TestClient, world: World) -
 
         vendor[number]["status"] = "blocked"  # not in the mapping: the risk stays as it is
         _sync(runtime, tickets_id)
-        assert _risk(runtime, first).status == "closed"
+        assert load_risk(runtime, first).status == "closed"
 
         vendor[number]["status"] = "working"
         _sync(runtime, tickets_id)
-        risk = _risk(runtime, first)
+        risk = load_risk(runtime, first)
         assert risk.status == "in_progress" and risk.closed_at is None
         assert risk.status_reason.startswith("Reopened because ticket")
     finally:
@@ -186,8 +185,8 @@ def test_ticket_naming_a_risk_links_only_within_its_organization(
             now=now,
         )
     assert [e.record_id for e in moved] == [my_risk]
-    assert _risk(runtime, other_org_risk).status == "open"
-    assert [t.external_id for t in _risk(runtime, my_risk).tickets] == ["T-2"]
+    assert load_risk(runtime, other_org_risk).status == "open"
+    assert [t.external_id for t in load_risk(runtime, my_risk).tickets] == ["T-2"]
 
 
 def test_comment_lists_merge_and_never_shrink() -> None:
@@ -245,6 +244,6 @@ def test_a_data_mapping_on_the_tickets_stream_overrides_the_state_mapping(
     (number,) = vendor
     vendor[number]["status"] = "Blocked"
     _sync(runtime, tickets_id)
-    risk = _risk(runtime, first)
+    risk = load_risk(runtime, first)
     assert risk.status == "closed"
     assert risk.status_reason == f"Closed because ticket {number} is 'Blocked' in acme-tickets"

@@ -24,10 +24,16 @@ from aria.integrations.jira import Jira
 from aria.integrations.microsoft_sentinel import MicrosoftSentinel
 from aria.integrations.splunk import Splunk
 from aria.integrations.sumo_logic import SumoLogic
-from aria.runtime import Runtime
 from aria.sync.runner import run_job
 from tests.sdk.example_integration import AcmeEdr
-from tests.support import RecordingQueue, World, bearer, install_enabled, use_integrations
+from tests.support import (
+    RecordingQueue,
+    World,
+    bearer,
+    install_enabled,
+    load_risk,
+    use_integrations,
+)
 from tests.sync.conftest import Installed
 
 FORWARDING_SIEMS = (Splunk, MicrosoftSentinel, Elasticsearch, SumoLogic)
@@ -45,14 +51,6 @@ def _risks_from_edr(client: TestClient, world: World) -> tuple[RecordingQueue, l
         risk_ids = list(session.scalars(select(models.Risk.id).order_by(models.Risk.id)))
     assert risk_ids
     return queue, risk_ids
-
-
-def _risk(runtime: Runtime, risk_id: int) -> models.Risk:
-    with runtime.sessions() as session:
-        risk = session.get(models.Risk, risk_id)
-        assert risk is not None
-        session.expunge(risk)
-        return risk
 
 
 def _jira_transition(app: object, key: str, status: str) -> None:
@@ -87,7 +85,7 @@ def test_risk_opens_a_jira_ticket_and_resolving_it_closes_the_risk(
 
     pushed = push_risk(runtime, jira_id, first, "open")
     assert pushed.ok, pushed.message
-    (link,) = _risk(runtime, first).tickets
+    (link,) = load_risk(runtime, first).tickets
     key = link.external_id
     assert link.integration_key == "jira" and link.url.endswith(f"/browse/{key}")
     sandbox = runtime.sandbox_app("jira")
@@ -97,15 +95,15 @@ def test_risk_opens_a_jira_ticket_and_resolving_it_closes_the_risk(
     assert issue["fields"]["status"]["name"] == "To Do"
 
     _jira_transition(sandbox, key, "Done")
-    assert _risk(runtime, first).status == "open"  # nothing moves until the next sync
+    assert load_risk(runtime, first).status == "open"  # nothing moves until the next sync
     sync = Installed(runtime, jira_id, world)
     assert run_job(runtime, sync.new_job("incremental")) == "succeeded"
-    risk = _risk(runtime, first)
+    risk = load_risk(runtime, first)
     assert risk.status == "closed" and risk.closed_at is not None
     assert risk.status_reason == f"Closed because ticket {key} is 'Done' in jira"
     assert (risk.tickets[0].state, risk.tickets[0].risk_status) == ("Done", "closed")
     # Demo tickets in the sandbox name risk ids too, but predate these risks: none was moved.
-    assert all(_risk(runtime, r).status == "open" for r in risk_ids[1:])
+    assert all(load_risk(runtime, r).status == "open" for r in risk_ids[1:])
 
     answer = client.get(f"/api/v1/risks/{first}", headers=bearer(world.owner_a))
     assert answer.status_code == 200
@@ -125,7 +123,7 @@ def test_forwarded_risk_is_found_with_the_siems_own_query(
 
     forwarded = push_risk(runtime, siem_id, risk_id, "open")
     assert forwarded.ok, forwarded.message
-    assert _risk(runtime, risk_id).tickets == []  # an event is not a ticket
+    assert load_risk(runtime, risk_id).tickets == []  # an event is not a ticket
     refused = push_risk(runtime, qradar_id, risk_id, "open")
     assert not refused.ok and "forward" in refused.message.lower()
 
