@@ -29,7 +29,10 @@ test: lint
 	@$(BIN)/pytest --ignore=tests/e2e
 	@$(BIN)/pytest tests/e2e
 
+# The webhook benchmark drives the server with wrk (a C load generator, Debian package `wrk`).
 bench: install
+	@command -v wrk >/dev/null || apt-get install -y wrk >/dev/null 2>&1 || \
+		echo "could not install wrk: the webhook benchmark will be skipped"
 	@$(BIN)/python bench/run.py
 
 clean:

@@ -1,10 +1,11 @@
-"""Inbound webhook throughput: `aria serve` (uvicorn, embedded worker) on SQLite, driven over
-loopback by a small asyncio HTTP/1.1 keep-alive load generator in this process.
+"""Inbound webhook throughput: `aria serve` on SQLite with one worker process, driven over
+loopback by wrk (C, keep-alive connections) replaying pre-signed, unique deliveries.
 
 Prints, for the same server in the same run: verified, durably accepted webhooks/s with p50/p99
 latency; the ceiling of a bare endpoint behind the same middleware (so the figure reads as a
 ratio); and the processing queue lag (received → processed) of the accepted events.
-Sizes: ARIA_BENCH_WEBHOOK_SECONDS (default 8), ARIA_BENCH_WEBHOOK_CONNECTIONS (default 32).
+Sizes: ARIA_BENCH_WEBHOOK_SECONDS (default 8), ARIA_BENCH_WEBHOOK_CONNECTIONS (default 32),
+ARIA_BENCH_WEBHOOK_THREADS (wrk threads, default 2). `make bench` installs wrk when missing.
 ARIA_BENCH_WEBHOOK_WORKER: ``process`` (default: `aria serve --no-worker` plus one worker
 process, as deployed for load) or ``embedded`` (the worker threads inside the server).
 Prints figures; never asserts on time.
@@ -12,9 +13,9 @@ Prints figures; never asserts on time.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
+import shutil
 import signal
 import socket
 import statistics
@@ -22,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,6 +45,7 @@ from aria.webhooks.models import InboundEvent  # noqa: E402
 
 SECONDS = float(os.environ.get("ARIA_BENCH_WEBHOOK_SECONDS", "8"))
 CONNECTIONS = int(os.environ.get("ARIA_BENCH_WEBHOOK_CONNECTIONS", "32"))
+THREADS = int(os.environ.get("ARIA_BENCH_WEBHOOK_THREADS", "2"))
 WORKER = os.environ.get("ARIA_BENCH_WEBHOOK_WORKER", "process")
 
 
@@ -131,64 +134,69 @@ def start_server(runtime: Runtime, port: int) -> subprocess.Popen[bytes]:
     raise SystemExit("server did not start")
 
 
-def requests_for(path: str, secret: str, count: int, port: int) -> list[bytes]:
-    """Pre-built, individually signed requests (unique bodies: no replay dedupe)."""
-    out = []
-    for i in range(count):
-        body = json.dumps(
-            {
-                "alert": {
-                    "id": f"bench-{i}",
-                    "name": "Credential dumping",
-                    "severity": "high",
-                    "updated_at": "2024-05-01T11:00:00Z",
+def write_requests(target: Path, path: str, secret: str | None, count: int) -> None:
+    """Pre-built deliveries for the wrk script, signed with ``secret`` (unique bodies: no
+    replay dedupe). One line each: path, signature header value, JSON body."""
+    with target.open("w") as out:
+        for i in range(count):
+            body = json.dumps(
+                {
+                    "alert": {
+                        "id": f"bench-{i}",
+                        "name": "Credential dumping",
+                        "severity": "high",
+                        "updated_at": "2024-05-01T11:00:00Z",
+                    }
                 }
-            }
-        ).encode()
-        signature = "sha256=" + hmac_sign(secret, body)
-        head = (
-            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-            f"X-Acme-Signature: {signature}\r\n\r\n"
-        ).encode()
-        out.append(head + body)
-    return out
+            )
+            signature = "sha256=" + hmac_sign(secret, body.encode()) if secret else ""
+            out.write(f"{path}\t{signature}\t{body}\n")
 
 
-async def load(
-    port: int, requests: list[bytes], seconds: float
-) -> tuple[int, dict[int, int], list[float], float]:
-    """Keep-alive connections sending requests back to back until time or requests run out."""
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    cursor = iter(requests)
-    deadline = time.perf_counter() + seconds
+@dataclass
+class LoadResult:
+    requests: int
+    seconds: float
+    statuses: dict[int, int]
+    errors: int
+    p50_ms: float
+    p99_ms: float
+    p999_ms: float
 
-    async def connection() -> None:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        try:
-            while time.perf_counter() < deadline:
-                request = next(cursor, None)
-                if request is None:
-                    return
-                started = time.perf_counter()
-                writer.write(request)
-                head = await reader.readuntil(b"\r\n\r\n")
-                status = int(head[9:12])
-                length = 0
-                for line in head.split(b"\r\n"):
-                    if line.lower().startswith(b"content-length:"):
-                        length = int(line.split(b":", 1)[1])
-                await reader.readexactly(length)
-                latencies.append(time.perf_counter() - started)
-                statuses[status] = statuses.get(status, 0) + 1
-        finally:
-            writer.close()
+    def rate(self, status: int) -> float:
+        return self.statuses.get(status, 0) / self.seconds
 
-    began = time.perf_counter()
-    await asyncio.gather(*(connection() for _ in range(CONNECTIONS)))
-    elapsed = time.perf_counter() - began
-    return len(latencies), statuses, latencies, elapsed
+
+def load(port: int, requests_file: Path, seconds: float) -> LoadResult:
+    """Run wrk (C, keep-alive, ``THREADS`` threads) with the pre-signed requests."""
+    completed = subprocess.run(
+        [
+            "wrk",
+            f"-t{THREADS}",
+            f"-c{CONNECTIONS}",
+            f"-d{seconds:g}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(ROOT / "bench" / "webhook_load.lua"),
+            f"http://127.0.0.1:{port}",
+        ],
+        env={**os.environ, "REQUESTS": str(requests_file), "THREADS": str(THREADS)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    line = next(x for x in completed.stdout.splitlines() if x.startswith("WRK_RESULT "))
+    raw = json.loads(line.removeprefix("WRK_RESULT "))
+    return LoadResult(
+        requests=raw["requests"],
+        seconds=raw["duration_us"] / 1e6,
+        statuses={int(k): v for k, v in raw["statuses"].items()},
+        errors=raw["errors"],
+        p50_ms=raw["p50_us"] / 1000,
+        p99_ms=raw["p99_us"] / 1000,
+        p999_ms=raw["p999_us"] / 1000,
+    )
 
 
 def pct(values: list[float], q: float) -> float:
@@ -196,14 +204,13 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
-def report(
-    name: str, done: int, statuses: dict[int, int], latencies: list[float], elapsed: float
-) -> float:
-    rate = statuses.get(202, 0) / elapsed
+def report(name: str, result: LoadResult) -> float:
+    rate = result.rate(202)
     print(
-        f"{name:<28} {rate:>8.0f}/s accepted  ({done} requests in {elapsed:.1f}s, "
-        f"statuses {statuses})"
-        f"  p50 {pct(latencies, 0.5) * 1000:.1f} ms  p99 {pct(latencies, 0.99) * 1000:.1f} ms"
+        f"{name:<28} {rate:>8.0f}/s accepted  ({result.requests} requests in "
+        f"{result.seconds:.1f}s, statuses {result.statuses}, socket errors {result.errors})"
+        f"  p50 {result.p50_ms:.1f} ms  p99 {result.p99_ms:.1f} ms  "
+        f"p99.9 {result.p999_ms:.1f} ms"
     )
     return rate
 
@@ -213,9 +220,13 @@ def main() -> None:
         "uvicorn, plus 1 worker process" if WORKER == "process" else "uvicorn + embedded worker"
     )
     print(
-        f"# {CONNECTIONS} keep-alive connections on loopback, {SECONDS:.0f}s per phase, "
+        f"# wrk, {THREADS} threads, {CONNECTIONS} keep-alive connections on loopback, "
+        f"{SECONDS:.0f}s per phase, "
         f"1 server process ({workers}), SQLite WAL"
     )
+    if shutil.which("wrk") is None:
+        print("wrk is not installed (`make bench` installs it; or apt-get install -y wrk)")
+        return
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
         runtime, path, secret = prepare(data_dir)
@@ -223,18 +234,16 @@ def main() -> None:
         server = start_server(runtime, port)
         worker = start_worker(runtime) if WORKER == "process" else None
         try:
-            warm = requests_for("/bench/bare", secret, 500, port)
-            asyncio.run(load(port, warm, 2))
-            bare_requests = requests_for("/bench/bare", secret, 200_000, port)
-            bare = report(
-                "bare endpoint (ceiling)", *asyncio.run(load(port, bare_requests, SECONDS))
-            )
-            hook_requests = requests_for(path, secret, 200_000, port)
+            bare_file, hooks_file = data_dir / "bare.txt", data_dir / "hooks.txt"
+            write_requests(bare_file, "/bench/bare", None, int(SECONDS * 20_000))
+            write_requests(hooks_file, path, secret, int(SECONDS * 6_000))
+            load(port, bare_file, 2)  # warm-up
+            bare = report("bare endpoint (ceiling)", load(port, bare_file, SECONDS))
             started = time.monotonic()
-            done, statuses, latencies, elapsed = asyncio.run(load(port, hook_requests, SECONDS))
-            hooks = report("POST /hooks/{token}", done, statuses, latencies, elapsed)
+            result = load(port, hooks_file, SECONDS)
+            hooks = report("POST /hooks/{token}", result)
             print(f"{'ratio to the ceiling':<28} {hooks / bare:>8.0%}")
-            accepted = statuses.get(202, 0)
+            accepted = result.statuses.get(202, 0)
             deadline = time.monotonic() + 300
             processed = 0
             while time.monotonic() < deadline:

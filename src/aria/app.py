@@ -14,6 +14,7 @@ from aria import __version__
 from aria.accounts.views import session_router
 from aria.api import API_PREFIX, build_api_router
 from aria.config import Settings, get_settings
+from aria.db import checkpoint
 from aria.errors import install_error_handlers
 from aria.middleware import RequestIdMiddleware
 from aria.runtime import Runtime
@@ -31,13 +32,20 @@ def create_app(
     *,
     runtime: Runtime | None = None,
     embedded_worker: bool = False,
+    background_checkpoints: bool = False,
 ) -> FastAPI:
-    """Build the app. ``embedded_worker`` runs Huey consumer threads inside this process."""
+    """Build the app. ``embedded_worker`` runs Huey consumer threads inside this process;
+    ``background_checkpoints`` moves SQLite's WAL checkpoints off the request path (for the
+    serving process; see aria.db.checkpoint)."""
     runtime = runtime or Runtime(settings or get_settings())
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        worker = None
+        worker: EmbeddedWorker | None = None
+        checkpointer: checkpoint.WalCheckpointer | None = None
+        if background_checkpoints and checkpoint.applies_to(runtime.engine):
+            checkpointer = checkpoint.WalCheckpointer(runtime.engine)
+            checkpointer.start()
         if embedded_worker:
             worker = EmbeddedWorker(
                 runtime.huey, runtime.tasks, workers=runtime.settings.worker_threads
@@ -49,6 +57,8 @@ def create_app(
         finally:
             if worker is not None:
                 worker.stop()
+            if checkpointer is not None:
+                checkpointer.stop()
             runtime.close()
 
     app = FastAPI(
@@ -68,7 +78,6 @@ def create_app(
     app.include_router(session_router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.include_router(webhook_receiver_router)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

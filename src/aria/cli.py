@@ -11,6 +11,7 @@ from rich.console import Console
 
 from aria import __version__
 from aria.config import Settings, SettingsError, get_settings
+from aria.heap import freeze_startup_heap
 from aria.logs import configure_logging
 from aria.runtime import Runtime
 from aria.sdk.devtools import integration_app
@@ -334,7 +335,8 @@ def serve(
         except SettingsError as error:
             raise _fail(str(error)) from None
     settings = runtime.settings
-    application = create_app(runtime=runtime, embedded_worker=worker)
+    application = create_app(runtime=runtime, embedded_worker=worker, background_checkpoints=True)
+    freeze_startup_heap()
     uvicorn.run(
         application,
         host=host or settings.host,
@@ -440,13 +442,12 @@ def worker_command(
     threads: Annotated[int | None, typer.Option(help="Worker threads.")] = None,
 ) -> None:
     """Run queue workers (for ARIA_QUEUE_URL=redis://… deployments with many hosts)."""
-    from huey.consumer import Consumer
+    from aria.sync.queue import build_consumer
 
     runtime = _runtime()
     runtime.tasks  # noqa: B018 - registers the tasks on this Huey instance
-    consumer = Consumer(
-        runtime.huey, workers=threads or runtime.settings.worker_threads, worker_type="thread"
-    )
+    consumer = build_consumer(runtime.huey, workers=threads or runtime.settings.worker_threads)
+    freeze_startup_heap()
     consumer.run()
 
 

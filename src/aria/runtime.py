@@ -6,6 +6,8 @@ databases and queues in one process, and nothing may leak between them.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -17,7 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from aria.accounts.ratelimit import ApiRateLimiter
 from aria.accounts.ratelimit import build as build_rate_limiter
 from aria.config import Settings
-from aria.db.engine import make_engine, make_session_factory
+from aria.db.engine import make_engine, make_session_factory, transaction
+from aria.db.writegate import WriteGate, gate_for, holding
 from aria.keys import derive_subkey
 from aria.sdk.registry import Registry, discover
 from aria.sync.queue import Tasks, build_huey, register_tasks
@@ -44,6 +47,17 @@ class Runtime:
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
         return make_session_factory(self.engine)
+
+    @cached_property
+    def write_gate(self) -> WriteGate | None:
+        """Hot writers hold it around their transactions (SQLite only; see aria.db.writegate)."""
+        return gate_for(self.engine)
+
+    @contextmanager
+    def write_transaction(self) -> Iterator[Session]:
+        """``transaction(sessions)`` holding the write gate: for the hot writers."""
+        with holding(self.write_gate), transaction(self.sessions) as session:
+            yield session
 
     @cached_property
     def huey(self) -> Huey:

@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from aria.app import create_app
 from aria.config import load_settings
+from aria.heap import freeze_startup_heap
 from aria.logs import configure_logging
 from aria.runtime import Runtime
 from tests.support import example_registry
@@ -30,10 +31,15 @@ def main(port: int, with_bare: bool) -> None:
     settings = load_settings()
     configure_logging(settings.log_format, "WARNING")
     runtime = Runtime(settings, _registry=example_registry())
-    app = create_app(runtime=runtime, embedded_worker="--no-worker" not in sys.argv)
+    app = create_app(
+        runtime=runtime,
+        embedded_worker="--no-worker" not in sys.argv,
+        background_checkpoints=True,
+    )
     if with_bare:
         # First in the route table, like /hooks/{token}: the same routing cost for both.
         app.router.routes.insert(0, Route("/bench/bare", bare, methods=["POST"]))
+    freeze_startup_heap()
     uvicorn.run(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
 
 

@@ -6,11 +6,11 @@ Usage: ``python -m tests.webhooks.serve_worker`` with ARIA_* settings in the env
 
 from __future__ import annotations
 
-from huey.consumer import Consumer
-
 from aria.config import load_settings
+from aria.heap import freeze_startup_heap
 from aria.logs import configure_logging
 from aria.runtime import Runtime
+from aria.sync.queue import build_consumer
 from tests.support import example_registry
 
 
@@ -19,7 +19,9 @@ def main() -> None:
     configure_logging(settings.log_format, "WARNING")
     runtime = Runtime(settings, _registry=example_registry())
     runtime.tasks  # noqa: B018 - registers the tasks on this Huey instance
-    Consumer(runtime.huey, workers=settings.worker_threads, worker_type="thread").run()
+    consumer = build_consumer(runtime.huey, workers=settings.worker_threads)
+    freeze_startup_heap()
+    consumer.run()
 
 
 if __name__ == "__main__":

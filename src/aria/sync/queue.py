@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from huey import Huey, RedisHuey, SqliteHuey, crontab
+from huey import Huey, RedisHuey, crontab
 from huey.api import TaskWrapper
 from huey.constants import EmptyData
 from huey.consumer import Consumer
+from huey.storage import SqliteStorage
 
 from aria.sync.tasks import SyncTasks, register_sync_tasks
 from aria.webhooks.tasks import WebhookTasks, register_webhook_tasks
@@ -36,6 +37,24 @@ HEALTH_SWEEP_EXPIRES = 240
 USAGE_ROLLUP = crontab(minute="20", hour="0")
 ACTIVITY_PURGE = crontab(minute="40", hour="3")
 DAILY_EXPIRES = 6 * 3600
+#: Longest pause between two polls of an idle SQLite queue (Huey's default grows to 10 s, so a
+#: webhook arriving after a quiet spell would wait that long). Redis consumers block instead.
+MAX_POLL_DELAY_S = 0.5
+
+
+class WalSqliteStorage(SqliteStorage):
+    """Huey's SQLite storage with ``synchronous=NORMAL`` (Huey leaves SQLite's FULL in place).
+
+    In WAL mode NORMAL survives a process crash and skips the fsync on every enqueue, which
+    serialized the webhook receiver behind the disk. It is the setting of the main database
+    too; what a power cut could drop is found again by the sweeps (webhook events unprocessed
+    after 30 s are re-enqueued) and the scheduler.
+    """
+
+    def _create_connection(self) -> Any:
+        conn = super()._create_connection()
+        conn.execute("pragma synchronous=1")
+        return conn
 
 
 def build_huey(url: str, *, name: str = "aria", immediate: bool = False) -> Huey:
@@ -45,7 +64,9 @@ def build_huey(url: str, *, name: str = "aria", immediate: bool = False) -> Huey
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
         path.parent.mkdir(parents=True, exist_ok=True)
-        return SqliteHuey(name=name, filename=str(path), immediate=immediate)
+        return Huey(
+            name=name, filename=str(path), immediate=immediate, storage_class=WalSqliteStorage
+        )
     raise ValueError("queue URL must start with sqlite:/// or redis://")
 
 
@@ -144,6 +165,19 @@ def describe_queue(url: str) -> str:
     return url
 
 
+def build_consumer(
+    huey: Huey, *, workers: int, periodic: bool = True, consumer_class: type[Consumer] = Consumer
+) -> Consumer:
+    """Worker threads for ``huey`` that poll an idle queue at least every ``MAX_POLL_DELAY_S``."""
+    return consumer_class(
+        huey,
+        workers=workers,
+        worker_type="thread",
+        periodic=periodic,
+        max_delay=MAX_POLL_DELAY_S,
+    )
+
+
 class _QuietConsumer(Consumer):
     """A consumer that leaves signal handling to the host process (uvicorn owns it)."""
 
@@ -161,8 +195,8 @@ class EmbeddedWorker:
         scheduler, health sweep and rollups)."""
         self.huey = huey
         self.tasks = tasks
-        self.consumer = _QuietConsumer(
-            huey, workers=workers, worker_type="thread", periodic=periodic
+        self.consumer = build_consumer(
+            huey, workers=workers, periodic=periodic, consumer_class=_QuietConsumer
         )
         self.name = f"{socket.gethostname()}:embedded"
 
