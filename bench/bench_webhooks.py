@@ -8,6 +8,7 @@ Sizes: ARIA_BENCH_WEBHOOK_SECONDS (default 8), ARIA_BENCH_WEBHOOK_CONNECTIONS (d
 ARIA_BENCH_WEBHOOK_THREADS (wrk threads, default 2). `make bench` installs wrk when missing.
 ARIA_BENCH_WEBHOOK_WORKER: ``process`` (default: `aria serve --no-worker` plus one worker
 process, as deployed for load) or ``embedded`` (the worker threads inside the server).
+ARIA_BENCH_WEBHOOK_DATABASE_URL: a PostgreSQL database to use (emptied first) instead of SQLite.
 Prints figures; never asserts on time.
 """
 
@@ -27,9 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT)]
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 import httpx  # noqa: E402
+from benchdb import reset_postgres  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 from tests.support import World, bearer, example_registry  # noqa: E402
@@ -47,11 +49,16 @@ SECONDS = float(os.environ.get("ARIA_BENCH_WEBHOOK_SECONDS", "8"))
 CONNECTIONS = int(os.environ.get("ARIA_BENCH_WEBHOOK_CONNECTIONS", "32"))
 THREADS = int(os.environ.get("ARIA_BENCH_WEBHOOK_THREADS", "2"))
 WORKER = os.environ.get("ARIA_BENCH_WEBHOOK_WORKER", "process")
+#: PostgreSQL instead of SQLite for the server's database (the queue stays on SQLite).
+DATABASE_URL = os.environ.get("ARIA_BENCH_WEBHOOK_DATABASE_URL")
 
 
 def prepare(data_dir: Path) -> tuple[Runtime, str, str]:
-    """A migrated SQLite database with one enabled Acme installation and one endpoint."""
-    url = f"sqlite:///{data_dir}/aria.db"
+    """A migrated database (SQLite, or DATABASE_URL emptied first) with one enabled Acme
+    installation and one endpoint."""
+    url = DATABASE_URL or f"sqlite:///{data_dir}/aria.db"
+    if DATABASE_URL:
+        reset_postgres(DATABASE_URL)
     engine = make_engine(url)
     migrate.upgrade(engine)
     engine.dispose()
@@ -222,7 +229,8 @@ def main() -> None:
     print(
         f"# wrk, {THREADS} threads, {CONNECTIONS} keep-alive connections on loopback, "
         f"{SECONDS:.0f}s per phase, "
-        f"1 server process ({workers}), SQLite WAL"
+        f"1 server process ({workers}), "
+        f"{'PostgreSQL' if DATABASE_URL else 'SQLite WAL'}"
     )
     if shutil.which("wrk") is None:
         print("wrk is not installed (`make bench` installs it; or apt-get install -y wrk)")

@@ -59,7 +59,7 @@ SWEEP_BATCH = 500
 CLAIM_BATCH = 500
 #: Events per register transaction. SQLite has one writer at a time and the receiver's group
 #: commit waits for the worker's transaction to end: smaller transactions, shorter waits.
-COMMIT_BATCH = 16
+COMMIT_BATCH = 64
 
 _T = TypeVar("_T")
 Enqueue = Callable[[list[uuid.UUID], float], None]
@@ -116,23 +116,17 @@ def _claim(session: Session, ids: list[uuid.UUID], now: datetime) -> list[_Claim
         .limit(max(0, CLAIM_BATCH - len(ids)))
         .scalar_subquery()
     )
-    claimed = set(
-        session.scalars(
-            update(InboundEvent)
-            .where(or_(InboundEvent.id.in_(ids), InboundEvent.id.in_(extra)), claimable)
-            .values(
-                status="processing",
-                attempts=InboundEvent.attempts + 1,
-                lease_until=now + LEASE,
-                next_attempt_at=None,
-            )
-            .returning(InboundEvent.id)
-        )
-    )
-    if not claimed:
-        return []
+    # One statement claims and returns what processing needs (no second SELECT).
     rows = session.execute(
-        select(
+        update(InboundEvent)
+        .where(or_(InboundEvent.id.in_(ids), InboundEvent.id.in_(extra)), claimable)
+        .values(
+            status="processing",
+            attempts=InboundEvent.attempts + 1,
+            lease_until=now + LEASE,
+            next_attempt_at=None,
+        )
+        .returning(
             InboundEvent.id,
             InboundEvent.installation_id,
             InboundEvent.webhook_id,
@@ -141,7 +135,7 @@ def _claim(session: Session, ids: list[uuid.UUID], now: datetime) -> list[_Claim
             InboundEvent.body,
             InboundEvent.received_at,
             InboundEvent.attempts,
-        ).where(InboundEvent.id.in_(claimed))
+        )
     ).all()
     return [_Claimed(*row) for row in sorted(rows, key=lambda r: r.received_at)]
 
