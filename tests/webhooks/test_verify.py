@@ -241,3 +241,33 @@ def test_outbound_signature_verifies_with_the_inbound_signature_method() -> None
     assert not verify_signature(SECRET, body + b"x", headers, now=ts + 10)
     assert not verify_signature("other-secret-1", body, headers, now=ts + 10)
     assert not verify_signature(SECRET, body, headers, now=ts + 1000)
+
+
+def test_jira_preset_keys_replays_on_the_delivery_identifier() -> None:
+    """Jira signs no timestamp: a retry re-sends the same identifier, perhaps with a body that
+    differs; the identifier, not the body, decides whether it was seen."""
+    jira = pytest.importorskip("aria.integrations.jira.webhooks")
+    preset = verify.PRESETS["jira"]
+    assert preset.method == "integration"
+    config = verify.normalize(preset.method, preset.config)
+
+    def check(payload: dict[str, object], identifier: str, secret: str) -> verify.Verdict:
+        event = jira.signed(payload, SECRET, identifier)
+        return verify.verify(
+            preset.method,
+            config,
+            secrets=[SECRET],
+            headers={k.lower(): v for k, v in event.headers.items()},
+            body=event.body,
+            client_ip=None,
+            now=NOW,
+            integration_verify=lambda: jira.verify(secret, event),
+        )
+
+    first = check({"timestamp": 1, "webhookEvent": "jira:issue_updated"}, "hook-1", SECRET)
+    retry = check({"timestamp": 2, "webhookEvent": "jira:issue_updated"}, "hook-1", SECRET)
+    other = check({"timestamp": 1, "webhookEvent": "jira:issue_updated"}, "hook-2", SECRET)
+    assert first.ok and retry.ok and other.ok
+    assert first.delivery_key == retry.delivery_key != other.delivery_key
+    forged = check({"timestamp": 1, "webhookEvent": "jira:issue_updated"}, "hook-3", "wrong")
+    assert not forged.ok and forged.reason == "bad_signature"

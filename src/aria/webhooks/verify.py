@@ -141,6 +141,15 @@ PRESETS: dict[str, Preset] = {
         "CrowdStrike Falcon: the integration's verifier (X-Cs-Primary-Signature, "
         "X-Cs-Delivery-Timestamp, HMAC-SHA256)",
     ),
+    # aria.integrations.jira.webhooks: X-Hub-Signature = 'sha256=' + hex HMAC of the body.
+    # Jira signs no timestamp; X-Atlassian-Webhook-Identifier is the same on every retry of a
+    # delivery, so it is the replay key (a retry after a lost 202 is not processed twice).
+    "jira": Preset(
+        "integration",
+        {"id_header": "X-Atlassian-Webhook-Identifier"},
+        "Jira Cloud: the integration's verifier (X-Hub-Signature, HMAC-SHA256); "
+        "X-Atlassian-Webhook-Identifier identifies a delivery across retries",
+    ),
 }
 
 
