@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from aria.grc import models
@@ -69,20 +69,27 @@ class AssetResolver:
         self.new_identifiers: dict[Identifier, int] = {}
 
     def prefetch(self, identifiers: set[Identifier]) -> None:
-        wanted = [i for i in identifiers if i not in self.by_identifier]
-        for start in range(0, len(wanted), CHUNK):
-            chunk = wanted[start : start + CHUNK]
-            for kind, value, asset_id in self.session.execute(
-                select(
-                    models.AssetIdentifier.kind,
-                    models.AssetIdentifier.value,
-                    models.AssetIdentifier.asset_id,
-                ).where(
-                    models.AssetIdentifier.organization_id == self.organization_id,
-                    _pairs(chunk),
-                )
-            ):
-                self.by_identifier[(kind, value)] = asset_id
+        """Load the asset ids of ``identifiers`` not yet known: one query per kind and chunk.
+
+        ``kind = k AND value IN (...)`` is a lookup in the (organization, kind, value) index
+        on every database. A row-value IN list makes PostgreSQL plan hundreds of OR-ed row
+        comparisons; an OR of kinds makes SQLite (without statistics) walk every identifier
+        of the organization per query: 139 ms against 12 ms a page at 50,000 devices."""
+        by_kind: dict[str, list[str]] = {}
+        for kind, value in identifiers:
+            if (kind, value) not in self.by_identifier:
+                by_kind.setdefault(kind, []).append(value)
+        table = models.AssetIdentifier
+        for kind, values in by_kind.items():
+            for start in range(0, len(values), CHUNK):
+                for value, asset_id in self.session.execute(
+                    select(table.value, table.asset_id).where(
+                        table.organization_id == self.organization_id,
+                        table.kind == kind,
+                        table.value.in_(values[start : start + CHUNK]),
+                    )
+                ):
+                    self.by_identifier[(kind, value)] = asset_id
 
     def resolve(
         self, sightings: list[Sighting], source_name: str, *, remember: bool = True
@@ -116,11 +123,7 @@ class AssetResolver:
                 _new_asset(self.organization_id, sightings[g[0]], source_name, self.now)
                 for g in groups
             ]
-            # Core executemany INSERT ... RETURNING: one round trip, no ORM bookkeeping.
-            ids = self.session.scalars(
-                insert(models.Asset).returning(models.Asset.id, sort_by_parameter_order=True),
-                rows,
-            ).all()
+            ids = _insert_assets(self.session, rows)
             for group, asset_id in zip(groups, ids, strict=True):
                 for index in group:
                     for identifier in sightings[index].identifiers:
@@ -219,6 +222,10 @@ class AssetResolver:
                 self.by_identifier[identifier] = survivor
 
 
+# What tells apart the rows ``_new_asset`` makes for one batch (the rest is the same).
+NEW_ASSET_CONTENT = ("hostname", "domain", "ips", "macs", "os_name", "criticality")
+
+
 def _new_asset(
     organization_id: uuid.UUID, sighting: Sighting, source_name: str, now: datetime
 ) -> dict[str, Any]:
@@ -236,6 +243,26 @@ def _new_asset(
         "last_seen_at": now,
         "updated_at": now,
     }
+
+
+def _insert_assets(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert a batch of ``_new_asset`` rows with one executemany INSERT ... RETURNING (Core:
+    no ORM bookkeeping); their ids in the order of ``rows``.
+
+    Ids are matched back by content, not position: SQLite's RETURNING order is unspecified,
+    and asking SQLAlchemy for parameter order makes it insert row by row there. Rows alike in
+    ``NEW_ASSET_CONTENT`` are alike in every column, so any pairing among them is right."""
+    table = models.Asset.__table__
+    returned = [table.c.id, *(table.c[name] for name in NEW_ASSET_CONTENT)]
+    ids: dict[tuple[Any, ...], list[int]] = {}
+    for asset_id, *content in session.execute(insert(table).returning(*returned), rows):
+        ids.setdefault(_content_key(content), []).append(asset_id)
+    return [ids[_content_key([row[n] for n in NEW_ASSET_CONTENT])].pop() for row in rows]
+
+
+def _content_key(values: list[Any]) -> tuple[Any, ...]:
+    """Hashable form of a row's content (its JSON lists as tuples)."""
+    return tuple(tuple(v) if isinstance(v, list) else v for v in values)
 
 
 def _remember(asset: models.Asset, sighting: Sighting, source_name: str, now: datetime) -> None:
@@ -257,17 +284,6 @@ def _remember(asset: models.Asset, sighting: Sighting, source_name: str, now: da
     if asset.last_seen_at != now:
         asset.last_seen_at = now
         asset.updated_at = now
-
-
-def _pairs(values: list[Identifier]) -> Any:
-    """``(kind, value) IN (...)`` written as one ``kind = k AND value IN (...)`` per kind:
-    each branch is a range scan of the (organization, kind, value) index on every database,
-    where a row-value IN list makes PostgreSQL plan hundreds of OR-ed row comparisons."""
-    by_kind: dict[str, list[str]] = {}
-    for kind, value in values:
-        by_kind.setdefault(kind, []).append(value)
-    table = models.AssetIdentifier
-    return or_(*(and_(table.kind == kind, table.value.in_(vs)) for kind, vs in by_kind.items()))
 
 
 def link_assets(

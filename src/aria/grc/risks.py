@@ -238,20 +238,27 @@ def _assign(
         links.extend({"risk_id": risk.id, "finding_id": f, "created_at": now} for f in finding_ids)
     _touch(session, counts, rescored, now)
     if created:
-        # One executemany INSERT ... RETURNING for every new risk of the page.
-        ids = session.scalars(
-            insert(models.Risk).returning(models.Risk.id, sort_by_parameter_order=True),
-            [values for values, _ in created],
-        ).all()
-        counts.created.extend(ids)
-        for risk_id, (_values, finding_ids) in zip(ids, created, strict=True):
+        ids = _insert_risks(session, [values for values, _ in created])
+        for values, finding_ids in created:
+            risk_id = ids[values["group_key"]]
+            counts.created.append(risk_id)
             links.extend(
                 {"risk_id": risk_id, "finding_id": f, "created_at": now} for f in finding_ids
             )
-    statement = dialect_insert(session, models.RiskFinding)
+    # Core INSERT on the table, not the ORM entity: no per-row ORM bookkeeping.
+    statement = dialect_insert(session, models.RiskFinding.__table__)
     session.execute(
         statement.on_conflict_do_nothing(index_elements=["risk_id", "finding_id"]), links
     )
+
+
+def _insert_risks(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """One executemany INSERT ... RETURNING for every new risk of a page; id by group key
+    (unique among them). Asking for the ids in parameter order instead makes SQLite, whose
+    RETURNING order is unspecified, fall back to one INSERT per risk."""
+    table = models.Risk.__table__
+    inserted = session.execute(insert(table).returning(table.c.id, table.c.group_key), rows)
+    return {group_key: risk_id for risk_id, group_key in inserted}
 
 
 def _touch(

@@ -14,10 +14,12 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property, lru_cache
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import JSON, String, Table, bindparam, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from aria.db.types import utcnow
@@ -29,6 +31,8 @@ CHUNK = 500
 RESOLVED = frozenset({4, 5})
 # Fields that change on every sighting without meaning anything changed.
 VOLATILE = frozenset({"observed_at", "last_seen", "raw"})
+# Columns the bulk inserts receive as JSON text already (see ``_data_json``).
+SERIALIZED = ("data",)
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,11 @@ class Source:
     installation_id: uuid.UUID
     integration_key: str
     job_id: uuid.UUID | None = None
+
+    @cached_property
+    def installation_key(self) -> str:
+        """The installation id as the dedupe keys spell it (made once, not once per record)."""
+        return str(self.installation_id)
 
 
 @dataclass
@@ -74,6 +83,17 @@ def _content_hash(record: canonical.CanonicalRecord) -> str:
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
+def _data(record: canonical.CanonicalRecord) -> dict[str, Any]:
+    """The ``data`` column: the canonical record without its raw payload."""
+    return record.model_dump(mode="json", exclude={"raw"})
+
+
+def _data_json(record: canonical.CanonicalRecord) -> str:
+    """``_data`` as the JSON text the column would store, made by the model's serializer in
+    one pass (no dict in between): for the bulk inserts, which bind it as text."""
+    return record.model_dump_json(exclude={"raw"})
+
+
 def dialect_insert(session: Session, table: Any) -> Any:
     """INSERT with ON CONFLICT support for the session's database."""
     dialect = session.get_bind().dialect.name
@@ -87,11 +107,11 @@ def _entity(record: canonical.CanonicalRecord) -> str:
 def _base_row(
     record: canonical.CanonicalRecord, source: Source, stream: str, now: datetime
 ) -> dict[str, Any]:
-    data = record.model_dump(mode="json", exclude={"raw"})
+    """Every column but ``data``, which only rows that are written need (see ``_upsert_chunk``)."""
     severity_raw = record.severity_raw
     status = getattr(record, "status", None)
     parts = (_entity(record), getattr(record, "kind", None) or "")
-    key = record.dedupe_key(str(source.installation_id))
+    key = record.dedupe_key(source.installation_key)
     return {
         "organization_id": source.organization_id,
         "installation_id": source.installation_id,
@@ -104,7 +124,6 @@ def _base_row(
         "severity_raw": None if severity_raw is None else str(severity_raw)[:100],
         "status_id": int(status) if status is not None else 1,
         "title": getattr(record, "title", None),
-        "data": data,
         "raw": record.raw,
         "last_seen_at": now,
         "last_job_id": source.job_id,
@@ -214,13 +233,14 @@ def _upsert_chunk(
     touched: list[int] = []
     reopened: list[int] = []
     pending: list[tuple[str, int, dict[str, Any]]] = []
-    for row, _record in items:
+    for row, record in items:
         found = existing.get(row["dedupe_hash"])
         now_resolved = row["status_id"] in RESOLVED
         if found is None:
             inserts.append(
                 {
                     **row,
+                    "data": _data_json(record),
                     "first_seen_at": now,
                     "updated_at": now,
                     "resolved_at": now if now_resolved else None,
@@ -246,20 +266,13 @@ def _upsert_chunk(
             touched.append(record_id)
             stats.unchanged += 1
             continue
+        change["data"] = _data(record)
         changes.append(change)
     if inserts:
         if session.get_bind().dialect.name == "postgresql":
             rows = _insert_unnest(session, table.__table__, inserts)
         else:
-            # A Core INSERT on the Table (not the ORM entity): no per-row ORM bookkeeping.
-            core = table.__table__
-            statement = dialect_insert(session, core)
-            columns = {name for name in inserts[0] if name not in ("first_seen_at",)}
-            statement = statement.on_conflict_do_update(
-                index_elements=["organization_id", "dedupe_hash"],
-                set_={name: statement.excluded[name] for name in columns},
-            ).returning(core.c.id, core.c.dedupe_hash)
-            rows = session.execute(statement, inserts).all()
+            rows = _insert_values(session, table.__table__, inserts)
         ids = {dedupe: record_id for record_id, dedupe in rows}
         for row in inserts:
             stats.created += 1
@@ -293,6 +306,55 @@ def _upsert_chunk(
     return stats
 
 
+def _insert_values(session: Session, core: Table, rows: list[dict[str, Any]]) -> list[Any]:
+    """SQLite: executemany ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` on the Core
+    table (no per-row ORM bookkeeping), with values already in the driver's form."""
+    as_text = (*SERIALIZED, *_to_driver_values(session.get_bind().dialect, core, rows))
+    statement = _sqlite_upsert(core, tuple(rows[0]), as_text)
+    return list(session.execute(statement, rows).all())
+
+
+@lru_cache(maxsize=32)
+def _sqlite_upsert(core: Table, names: tuple[str, ...], as_text: tuple[str, ...]) -> Any:
+    """The upsert statement for one table and column set, built once per process: its
+    ``excluded`` alias alone costs more to build than a chunk's rows take to bind. Columns in
+    ``as_text`` take their values as given (already converted by ``_to_driver_values``)."""
+    statement = sqlite.insert(core).values(
+        {name: bindparam(name, type_=String()) for name in as_text}
+    )
+    updates = {name: statement.excluded[name] for name in names if name != "first_seen_at"}
+    return statement.on_conflict_do_update(
+        index_elements=["organization_id", "dedupe_hash"], set_=updates
+    ).returning(core.c.id, core.c.dedupe_hash)
+
+
+def _to_driver_values(dialect: Dialect, core: Table, rows: list[dict[str, Any]]) -> list[str]:
+    """Convert, in place, every column whose type processes values on the way to the driver;
+    returns their names. The page's clock and ids repeat in every row, so each distinct value
+    is converted once (by the column type's own processor, so the stored text is the same;
+    equal UUIDs and instants convert alike); only JSON is serialized per row."""
+    converted = []
+    for name in rows[0]:
+        if name in SERIALIZED:
+            continue
+        column_type = core.c[name].type.dialect_impl(dialect)
+        process = column_type.bind_processor(dialect)
+        if process is None:
+            continue
+        if isinstance(column_type, JSON):
+            for row in rows:
+                row[name] = process(row[name])
+        else:
+            done: dict[Any, Any] = {}
+            for row in rows:
+                value = row[name]
+                if value not in done:
+                    done[value] = process(value)
+                row[name] = done[value]
+        converted.append(name)
+    return converted
+
+
 def _insert_unnest(session: Session, core: Any, rows: list[dict[str, Any]]) -> list[Any]:
     """PostgreSQL: the chunk as one array per column, ``INSERT ... SELECT FROM unnest(...)``.
 
@@ -317,7 +379,7 @@ def _insert_unnest(session: Session, core: Any, rows: list[dict[str, Any]]) -> l
         column = core.c[name]
         sql_type = column.type.compile(dialect=dialect)
         values = [defaults[name]] * len(rows) if name in defaults else [r[name] for r in rows]
-        if "JSON" in sql_type:
+        if "JSON" in sql_type and name not in SERIALIZED:
             values = [None if v is None else dialect._json_serializer(v) for v in values]
         elif hasattr(column.type, "process_bind_param"):
             values = [column.type.process_bind_param(v, dialect) for v in values]

@@ -234,9 +234,7 @@ def _process_group(
     failed = [e for e in group if e.id in errors]
     if ok:
         try:
-            stats = _commit(
-                runtime, installation_id, stream, ok, records, mapper, now(), started
-            )
+            stats = _commit(runtime, installation_id, stream, ok, records, mapper, now(), started)
         except _LostClaim:
             outcome.skipped += len(ok)
             return

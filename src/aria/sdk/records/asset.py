@@ -7,6 +7,7 @@ One laptop is reported by the EDR (agent id), the scanner (MAC, hostname) and th
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from typing import Annotated, Any, Literal
@@ -71,6 +72,22 @@ def device_identifiers(
     domain: str | None,
 ) -> list[Identifier]:
     """Ordered, de-duplicated identifiers; placeholders (zero MACs, OEM serials) are skipped."""
+    found = _identifiers(instance_id, cloud_arn, agent_id, serial, tuple(macs), hostname, domain)
+    return list(found)
+
+
+@functools.lru_cache(maxsize=4096)
+def _identifiers(
+    instance_id: str | None,
+    cloud_arn: str | None,
+    agent_id: str | None,
+    serial: str | None,
+    macs: tuple[str, ...],
+    hostname: str | None,
+    domain: str | None,
+) -> tuple[Identifier, ...]:
+    """``device_identifiers``, remembered: a sync asks for one device's identifiers for every
+    finding on it, and twice per finding (its asset key, then its link to the asset)."""
     out: list[Identifier] = []
 
     def add(kind: IdentifierKind, value: str | None) -> None:
@@ -91,7 +108,7 @@ def device_identifiers(
         if mac not in PLACEHOLDER_MACS:
             add("mac", mac)
     add("hostname", fqdn(hostname, domain))
-    return out
+    return tuple(out)
 
 
 CloudId = Annotated[str | None, BeforeValidator(normalize_cloud_id)]
