@@ -155,7 +155,7 @@ def _commit_page(
     """One transaction per page: records, stream state, job counters and lease together."""
     records, dropped = mapper(page.stream, page.records) if mapper else (page.records, 0)
     stamp = now()
-    with transaction(runtime.sessions) as session:
+    with runtime.write_transaction() as session:  # the write gate: see aria.db.writegate
         job = session.get(SyncJob, plan.job_id)
         assert job is not None
         if job.cancel_requested_at is not None:
