@@ -7,7 +7,8 @@ ratio); and the processing queue lag (received → processed) of the accepted ev
 Sizes: ARIA_BENCH_WEBHOOK_SECONDS (default 8), ARIA_BENCH_WEBHOOK_CONNECTIONS (default 32),
 ARIA_BENCH_WEBHOOK_THREADS (wrk threads, default 2). `make bench` installs wrk when missing.
 ARIA_BENCH_WEBHOOK_WORKER: ``process`` (default: `aria serve --no-worker` plus one worker
-process, as deployed for load) or ``embedded`` (the worker threads inside the server).
+process, as deployed for load), ``embedded`` (the worker threads inside the server) or ``none``
+(no worker: the accept path alone, nothing processed, no lag figure).
 ARIA_BENCH_WEBHOOK_DATABASE_URL: a PostgreSQL database to use (emptied first) instead of SQLite.
 Prints figures; never asserts on time.
 """
@@ -122,8 +123,7 @@ def start_server(runtime: Runtime, port: int) -> subprocess.Popen[bytes]:
             "tests.webhooks.serve_app",
             str(port),
             "--bare",
-            *(["--no-worker"] if WORKER == "process" else []),
-            *os.environ.get("ARIA_BENCH_SERVER_ARGS", "").split(),
+            *(["--no-worker"] if WORKER != "embedded" else []),
         ],
         cwd=ROOT,
         env=env,
@@ -223,9 +223,11 @@ def report(name: str, result: LoadResult) -> float:
 
 
 def main() -> None:
-    workers = (
-        "uvicorn, plus 1 worker process" if WORKER == "process" else "uvicorn + embedded worker"
-    )
+    workers = {
+        "process": "uvicorn, plus 1 worker process",
+        "embedded": "uvicorn + embedded worker",
+        "none": "uvicorn, no worker: nothing is processed",
+    }[WORKER]
     print(
         f"# wrk, {THREADS} threads, {CONNECTIONS} keep-alive connections on loopback, "
         f"{SECONDS:.0f}s per phase, "
@@ -251,6 +253,8 @@ def main() -> None:
             result = load(port, hooks_file, SECONDS)
             hooks = report("POST /hooks/{token}", result)
             print(f"{'ratio to the ceiling':<28} {hooks / bare:>8.0%}")
+            if WORKER == "none":
+                return
             accepted = result.statuses.get(202, 0)
             deadline = time.monotonic() + 300
             processed = 0
