@@ -71,3 +71,12 @@ def test_only_sqlite_files_have_a_gate(tmp_path: Path) -> None:
     assert gate_for(make_engine("postgresql+psycopg://u@127.0.0.1:1/x")) is None
     with holding(None):  # nothing to hold: PostgreSQL's own locks decide
         pass
+
+
+def test_a_hold_nested_in_the_same_thread_joins_the_outer_one(tmp_path: Path) -> None:
+    gate = WriteGate(tmp_path / "db.writegate")
+    with gate.hold():
+        with gate.hold():  # would wait for itself forever if it took the lock again
+            assert _taken(gate.path)
+        assert _taken(gate.path)  # the inner exit does not release the outer hold
+    assert not _taken(gate.path)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
@@ -26,16 +27,28 @@ class WriteGate:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._held = threading.local()
 
     @contextmanager
     def hold(self) -> Iterator[None]:
+        """Exclusive until the block ends. Re-entrant per thread: a hold nested in another
+        (a gated write inside a gated write) joins it instead of waiting for itself forever."""
+        if getattr(self._held, "depth", 0):
+            self._held.depth += 1
+            try:
+                yield
+            finally:
+                self._held.depth -= 1
+            return
         # A descriptor per hold: flock owners are open files, so two threads of one process
         # sharing a descriptor would not exclude each other.
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
+            self._held.depth = 1
             yield
         finally:
+            self._held.depth = 0
             os.close(fd)  # closing releases the lock
 
 
