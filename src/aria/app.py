@@ -15,6 +15,7 @@ from aria.accounts.views import session_router
 from aria.api import API_PREFIX, build_api_router
 from aria.config import Settings, get_settings
 from aria.db import checkpoint
+from aria.db.engine import is_sqlite_file
 from aria.errors import install_error_handlers
 from aria.middleware import RequestIdMiddleware
 from aria.runtime import Runtime
@@ -43,7 +44,7 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         worker: EmbeddedWorker | None = None
         checkpointer: checkpoint.WalCheckpointer | None = None
-        if background_checkpoints and checkpoint.applies_to(runtime.engine):
+        if background_checkpoints and is_sqlite_file(runtime.engine):
             checkpointer = checkpoint.WalCheckpointer(runtime.engine)
             checkpointer.start()
         if embedded_worker:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine, text
 
-from aria.db.checkpoint import WalCheckpointer, applies_to
-from aria.db.engine import make_engine
+from aria.db.checkpoint import WalCheckpointer
+from aria.db.engine import is_sqlite_file, make_engine
 
 
 def _autocheckpoint(engine: Engine) -> int:
@@ -42,10 +42,10 @@ def test_checkpoints_move_from_commits_to_the_thread_and_back(tmp_path: Path) ->
 
 
 def test_only_sqlite_files_have_a_log_to_checkpoint(tmp_path: Path) -> None:
-    assert applies_to(make_engine(f"sqlite:///{tmp_path}/a.db"))
-    assert not applies_to(make_engine("sqlite://"))
-    assert not applies_to(make_engine("sqlite:///:memory:"))
-    assert not applies_to(make_engine("postgresql+psycopg://u@127.0.0.1:1/x"))
+    assert is_sqlite_file(make_engine(f"sqlite:///{tmp_path}/a.db"))
+    assert not is_sqlite_file(make_engine("sqlite://"))
+    assert not is_sqlite_file(make_engine("sqlite:///:memory:"))
+    assert not is_sqlite_file(make_engine("postgresql+psycopg://u@127.0.0.1:1/x"))
 
 
 def test_without_the_checkpointer_a_commit_checkpoints_itself(tmp_path: Path) -> None:

@@ -26,11 +26,6 @@ def _no_autocheckpoint(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
 
 
-def applies_to(engine: Engine) -> bool:
-    """True for a SQLite database in a file (in-memory databases have no log)."""
-    return engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:")
-
-
 class WalCheckpointer:
     """A daemon thread that checkpoints ``engine``'s log every ``interval`` seconds."""
 

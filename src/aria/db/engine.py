@@ -37,6 +37,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
+def is_sqlite_file(engine: Engine) -> bool:
+    """A SQLite database in a file: one with a write-ahead log and a path to put things beside
+    (in-memory databases have neither)."""
+    return engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:")
+
+
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions that keep loaded objects usable after commit (views serialize after commit)."""
     return sessionmaker(bind=engine, expire_on_commit=False)

@@ -21,6 +21,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from aria.db.engine import is_sqlite_file
+
 
 class WriteGate:
     """An exclusive lock on ``path``, shared by every process that opens the same database."""
@@ -54,10 +56,9 @@ class WriteGate:
 
 def gate_for(engine: Engine) -> WriteGate | None:
     """The gate of a SQLite database file; None for PostgreSQL and in-memory databases."""
-    database = engine.url.database
-    if engine.dialect.name != "sqlite" or database in (None, "", ":memory:"):
+    if not is_sqlite_file(engine):
         return None
-    return WriteGate(Path(f"{database}.writegate"))
+    return WriteGate(Path(f"{engine.url.database}.writegate"))
 
 
 def holding(gate: WriteGate | None) -> AbstractContextManager[None]:

@@ -40,12 +40,12 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from pydantic import SecretStr
 from sqlalchemy import bindparam, insert, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from aria.catalog.models import CatalogEntry
 from aria.db.types import utcnow
+from aria.grc.store import dialect_insert
 from aria.installs import activity, config_store, flows
 from aria.installs.models import Installation
 from aria.runtime import Runtime
@@ -134,12 +134,6 @@ async def read_capped(request: Request, cap: int) -> bytes | None:
         if len(chunks) > cap:
             return None
     return bytes(chunks)
-
-
-def _insert(session: Session, model: Any) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(model)
-    return sqlite.insert(model)
 
 
 class Writer:
@@ -277,7 +271,7 @@ class Writer:
         if not by_key:
             return set()
         table = SeenDelivery.__table__
-        statement = _insert(session, table)
+        statement = dialect_insert(session, table)
         statement = statement.on_conflict_do_update(
             index_elements=["key"],
             set_={"expires_at": statement.excluded.expires_at},
