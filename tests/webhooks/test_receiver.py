@@ -85,13 +85,30 @@ def test_signed_delivery_is_committed_then_processed_once(hooks: Hooks) -> None:
     assert endpoint["total_received"] == 1 and endpoint["last_received_at"]
 
 
-def test_concurrent_tasks_process_an_event_once(hooks: Hooks) -> None:
+def test_concurrent_tasks_process_an_event_once(hooks: Hooks, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     created = hooks.create()
     ids = [uuid.UUID(hooks.send(created, alert(f"c-{i}")).json()["id"]) for i in range(20)]
     outcomes: list[processing.Outcome] = []
+    # Tasks of one process take turns: never two batches decoding at once.
+    inside, most = [0], [0]
+    decode = processing._decode
+
+    def counted(*args):  # type: ignore[no-untyped-def]
+        inside[0] += 1
+        most[0] = max(most[0], inside[0])
+        try:
+            time.sleep(0.02)  # a window in which an unserialized second task would enter
+            return decode(*args)
+        finally:
+            inside[0] -= 1
+
+    monkeypatch.setattr(processing, "_decode", counted)
+    monkeypatch.setattr(processing, "CLAIM_BATCH", 0)  # each task claims only its own ids
     threads = [
-        threading.Thread(target=lambda: outcomes.append(processing.process(hooks.runtime, ids)))
-        for _ in range(3)
+        threading.Thread(
+            target=lambda part=part: outcomes.append(processing.process(hooks.runtime, part))
+        )
+        for part in (ids[:7], ids[7:14], ids[14:], ids)
     ]
     for thread in threads:
         thread.start()
@@ -99,6 +116,7 @@ def test_concurrent_tasks_process_an_event_once(hooks: Hooks) -> None:
         thread.join()
     assert sum(o.processed for o in outcomes) == 20
     assert hooks.findings() == 20
+    assert most == [1]
 
 
 def test_bad_signature_is_rejected_counted_and_not_stored(hooks: Hooks) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 import uuid
 from collections import defaultdict
@@ -60,6 +61,14 @@ CLAIM_BATCH = 500
 #: Events per register transaction. SQLite has one writer at a time and the receiver's group
 #: commit waits for the worker's transaction to end: smaller transactions, shorter waits.
 COMMIT_BATCH = 64
+
+#: One batch at a time per process. Two worker threads processing side by side gain nothing
+#: (one SQLite writer, one GIL) and cost a lot: a thread holding the write gate waits for the
+#: GIL held by the other, so every gated write — the receiver's group commit included — waits
+#: longer. Measured with one worker process at full load: 1,690/s, p99 37-44 ms serialized
+#: against 1,270/s, p99 52 ms with both threads processing at once. A task that waits here
+#: then claims only what the running batch did not already take.
+_ONE_AT_A_TIME = threading.Lock()
 
 _T = TypeVar("_T")
 Enqueue = Callable[[list[uuid.UUID], float], None]
@@ -148,6 +157,16 @@ def process(
     now: Callable[[], datetime] = utcnow,
 ) -> Outcome:
     """Process (or skip, when already claimed or done) the given events."""
+    with _ONE_AT_A_TIME:
+        return _process(runtime, event_ids, enqueue, now)
+
+
+def _process(
+    runtime: Runtime,
+    event_ids: list[uuid.UUID],
+    enqueue: Enqueue | None,
+    now: Callable[[], datetime],
+) -> Outcome:
     outcome = Outcome()
     with runtime.write_transaction() as session:
         claimed = _claim(session, list(dict.fromkeys(event_ids)), now())
