@@ -384,16 +384,18 @@ def _insert_unnest(session: Session, core: Any, rows: list[dict[str, Any]]) -> l
         elif hasattr(column.type, "process_bind_param"):
             values = [column.type.process_bind_param(v, dialect) for v in values]
         params[f"p{index}"] = values
-        arrays.append(f"CAST(:p{index} AS {sql_type}[])")
+        arrays.append(f"CAST(%(p{index})b AS {sql_type}[])")
     updates = ", ".join(f"{n} = EXCLUDED.{n}" for n in names if n != "first_seen_at")
-    # Only our own table and column names are formatted in; every value is a bound array.
-    statement = text(
+    # Only our own table and column names are formatted in; every value is a bound array,
+    # sent in binary (``%()b``): in text form psycopg quotes every element of every array
+    # in Python, which was half of a PostgreSQL page's time.
+    statement = (
         f"INSERT INTO {core.name} ({', '.join(names)}) "  # noqa: S608
         f"SELECT * FROM unnest({', '.join(arrays)}) "
         f"ON CONFLICT (organization_id, dedupe_hash) DO UPDATE SET {updates} "
         "RETURNING id, dedupe_hash"
     )
-    return list(session.execute(statement, params).all())
+    return list(session.connection().exec_driver_sql(statement, params).all())
 
 
 REGISTER_TABLES = ("findings", "incidents", "assets", "asset_identifiers", "risks", "risk_findings")
