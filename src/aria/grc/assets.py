@@ -13,7 +13,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from aria.grc import models
-from aria.grc.store import dialect_insert
+from aria.grc.store import among, dialect_insert
 from aria.sdk import records as canonical
 
 Identifier = tuple[str, str]
@@ -86,7 +86,7 @@ class AssetResolver:
                     select(table.value, table.asset_id).where(
                         table.organization_id == self.organization_id,
                         table.kind == kind,
-                        table.value.in_(values[start : start + CHUNK]),
+                        among(self.session, table.value, values[start : start + CHUNK]),
                     )
                 ):
                     self.by_identifier[(kind, value)] = asset_id

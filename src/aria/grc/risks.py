@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from aria.db.types import utcnow
 from aria.grc import models
 from aria.grc.events import LifecycleEvent
-from aria.grc.store import dialect_insert
+from aria.grc.store import among, dialect_insert
 
 SEVERITY_NAMES = {
     0: "unknown",
@@ -170,7 +170,7 @@ def _assign(
             models.Asset.hostname,
         )
         .outerjoin(models.Asset, models.Asset.id == f.asset_id)
-        .where(f.id.in_(finding_ids))
+        .where(among(session, f.id, finding_ids))
     ).all()
     wanted: dict[str, tuple[Rule, list[tuple[Any, str | None, str | None]]]] = {}
     for finding in rows:
@@ -189,7 +189,7 @@ def _assign(
     risks: dict[str, Any] = {}
     for row in session.execute(
         select(r.id, r.group_key, r.status, r.likelihood, r.impact)
-        .where(r.organization_id == organization_id, r.group_key.in_(list(wanted)))
+        .where(r.organization_id == organization_id, among(session, r.group_key, list(wanted)))
         .order_by(r.id)
     ):
         current = risks.get(row.group_key)
@@ -287,7 +287,9 @@ def _close_if_done(
 ) -> None:
     risk_ids = set(
         session.scalars(
-            select(models.RiskFinding.risk_id).where(models.RiskFinding.finding_id.in_(finding_ids))
+            select(models.RiskFinding.risk_id).where(
+                among(session, models.RiskFinding.finding_id, finding_ids)
+            )
         )
     )
     if not risk_ids:
