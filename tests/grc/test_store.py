@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from aria.grc import models
+from aria.grc import models, store
 from aria.grc.store import Source, resolve_absent, upsert
 from aria.sdk import Finding, Incident, Indicator
 from aria.sdk.records import FindingStatus
@@ -178,3 +178,31 @@ def test_other_entities_and_organization_scope(session: Session, source: Source)
     indicators = session.scalars(select(models.Indicator)).all()
     assert {i.value for i in indicators} == {"evil.example.com"}
     assert len(indicators) == 2  # one per organization, never shared across tenants
+
+
+def test_a_record_stored_meanwhile_by_another_writer_is_overwritten_once(
+    session: Session, source: Source, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Between the classification SELECT and the INSERT another writer stores one of the
+    page's records: the page still lands each record once, with its own content."""
+    name = "_insert_unnest" if session.get_bind().dialect.name == "postgresql" else "_insert_values"
+    real = getattr(store, name)
+
+    def racing(session_: Session, core, rows):  # type: ignore[no-untyped-def]
+        monkeypatch.setattr(store, name, real)
+        theirs = upsert(
+            session_, source=source, stream="alerts", records=[detection("raced", title="theirs")]
+        )
+        assert theirs.created == 1
+        return real(session_, core, rows)
+
+    monkeypatch.setattr(store, name, racing)
+    stats = upsert(
+        session,
+        source=source,
+        stream="alerts",
+        records=[detection("raced", title="ours"), detection("calm")],
+    )
+    assert stats.created == 2 and len({e.record_id for e in stats.events}) == 2
+    titles = dict(session.execute(select(models.Finding.uid, models.Finding.title)).all())
+    assert titles == {"raced": "ours", "calm": "Mimikatz"}
