@@ -82,7 +82,8 @@ class AssetResolver:
         table = models.AssetIdentifier
         for kind, values in by_kind.items():
             for start in range(0, len(values), CHUNK):
-                for value, asset_id in self.session.execute(
+                # Plain rows through the session's connection: no ORM result machinery.
+                for value, asset_id in self.session.connection().execute(
                     select(table.value, table.asset_id).where(
                         table.organization_id == self.organization_id,
                         table.kind == kind,

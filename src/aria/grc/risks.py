@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from aria.db.types import utcnow
 from aria.grc import models
 from aria.grc.events import LifecycleEvent
-from aria.grc.store import among, dialect_insert
+from aria.grc.store import among, insert_ignoring_conflicts
 
 SEVERITY_NAMES = {
     0: "unknown",
@@ -155,8 +155,13 @@ def _assign(
 ) -> None:
     rules = rules_for(session, organization_id)
     # Only the columns rules need: loading whole rows would decode every raw JSON payload.
+    # Plain rows through the session's connection (the same transaction), not the ORM's
+    # result machinery: this runs on every page of every sync. Flushed first, so assets an
+    # asset stream changed on this page read as changed.
+    session.flush()
+    connection = session.connection()
     f = models.Finding
-    rows = session.execute(
+    rows = connection.execute(
         select(
             f.id,
             f.severity_id,
@@ -183,11 +188,10 @@ def _assign(
                 wanted.setdefault(key, (rule, []))[1].append((finding, criticality, hostname))
     if not wanted:
         return
-    # Open risks win; otherwise the newest closed one of the group is reopened. Plain rows,
-    # not ORM objects: this runs on every page of every sync.
+    # Open risks win; otherwise the newest closed one of the group is reopened.
     r = models.Risk
     risks: dict[str, Any] = {}
-    for row in session.execute(
+    for row in connection.execute(
         select(r.id, r.group_key, r.status, r.likelihood, r.impact)
         .where(r.organization_id == organization_id, among(session, r.group_key, list(wanted)))
         .order_by(r.id)
@@ -245,10 +249,8 @@ def _assign(
             links.extend(
                 {"risk_id": risk_id, "finding_id": f, "created_at": now} for f in finding_ids
             )
-    # Core INSERT on the table, not the ORM entity: no per-row ORM bookkeeping.
-    statement = dialect_insert(session, models.RiskFinding.__table__)
-    session.execute(
-        statement.on_conflict_do_nothing(index_elements=["risk_id", "finding_id"]), links
+    insert_ignoring_conflicts(
+        session, models.RiskFinding.__table__, links, ("risk_id", "finding_id")
     )
 
 

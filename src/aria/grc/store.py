@@ -228,9 +228,12 @@ def _upsert_chunk(
     table = TABLES[entity]
     stats = UpsertStats()
     hashes = [row["dedupe_hash"] for row, _ in items]
+    # Plain rows and Core statements through the session's connection (same transaction):
+    # the ORM's result and bulk-update machinery costs more than the queries on this path.
+    connection = session.connection()
     existing = {
         dedupe: (record_id, content, status)
-        for record_id, dedupe, content, status in session.execute(
+        for record_id, dedupe, content, status in connection.execute(
             select(table.id, table.dedupe_hash, table.content_hash, table.status_id).where(
                 table.organization_id == source.organization_id,
                 among(session, table.dedupe_hash, hashes),
@@ -295,7 +298,7 @@ def _upsert_chunk(
             .values(reopened_count=table.reopened_count + 1)
         )
     for start in range(0, len(touched), CHUNK):
-        session.execute(
+        connection.execute(
             update(table)
             .where(among(session, table.id, touched[start : start + CHUNK]))
             .values(last_seen_at=now, last_job_id=source.job_id)
@@ -315,9 +318,11 @@ def _upsert_chunk(
     return stats
 
 
+DEDUPE = ("organization_id", "dedupe_hash")
+
+
 def _insert_values(session: Session, core: Table, rows: list[dict[str, Any]]) -> list[Any]:
-    """SQLite: the driver's own ``executemany`` of one prepared INSERT (a C loop over the
-    rows, values already in the driver's form), then one indexed SELECT for the ids.
+    """SQLite: the rows through ``_sqlite_executemany``, then one indexed SELECT for the ids.
 
     Through SQLAlchemy, ``RETURNING`` made it render and bind a multi-row VALUES statement row
     by row in Python. And ``ON CONFLICT DO UPDATE`` costs SQLite a foreign-key pass per row
@@ -325,43 +330,80 @@ def _insert_values(session: Session, core: Table, rows: list[dict[str, Any]]) ->
     the rows, all new when classified, go in with ``DO NOTHING``; only if another writer
     stored some of them since (the row count falls short) does the updating form run too.
     """
-    defaults = _python_defaults(core, rows[0])
-    if defaults:
-        for row in rows:
-            row.update(defaults)
-    _to_driver_values(session.get_bind().dialect, core, rows)
-    names = tuple(rows[0])
-    values = [tuple(row.values()) for row in rows]
-    connection = session.connection()
-    inserted = connection.exec_driver_sql(_sqlite_insert(core, names, update=False), values)
-    if inserted.rowcount != len(rows):
-        connection.exec_driver_sql(_sqlite_insert(core, names, update=True), values)
+    names, values = _driver_rows(session, core, rows)
+    if _sqlite_executemany(session, core, names, values, DEDUPE) != len(rows):
+        _sqlite_executemany(session, core, names, values, DEDUPE, update=True)
     hashes = [row["dedupe_hash"] for row in rows]
     return list(
-        connection.execute(
+        session.connection()
+        .execute(
             select(core.c.id, core.c.dedupe_hash).where(
                 core.c.organization_id == bindparam("organization", type_=String()),
                 core.c.dedupe_hash.in_(hashes),
             ),
             {"organization": rows[0]["organization_id"]},
-        ).all()
+        )
+        .all()
     )
 
 
+def insert_ignoring_conflicts(
+    session: Session, core: Table, rows: list[dict[str, Any]], conflict: tuple[str, ...]
+) -> None:
+    """Many rows, each skipped when it conflicts on ``conflict`` (link tables)."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        statement = postgresql.insert(core).on_conflict_do_nothing(index_elements=list(conflict))
+        session.connection().execute(statement, rows)
+    else:
+        _sqlite_executemany(session, core, *_driver_rows(session, core, rows), conflict)
+
+
+def _driver_rows(
+    session: Session, core: Table, rows: list[dict[str, Any]]
+) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
+    """Column names and value tuples in the driver's form (Python-side defaults added; the
+    rows are converted in place): what SQLAlchemy would build for every row in Python."""
+    defaults = _python_defaults(core, rows[0])
+    if defaults:
+        for row in rows:
+            row.update(defaults)
+    _to_driver_values(session.get_bind().dialect, core, rows)
+    return tuple(rows[0]), [tuple(row.values()) for row in rows]
+
+
+def _sqlite_executemany(
+    session: Session,
+    core: Table,
+    names: tuple[str, ...],
+    values: list[tuple[Any, ...]],
+    conflict: tuple[str, ...],
+    *,
+    update: bool = False,
+) -> int:
+    """SQLite: the driver's own ``executemany`` of one prepared INSERT (a C loop over the
+    rows); returns the rows it inserted."""
+    statement = _sqlite_insert(core, names, conflict, update=update)
+    return session.connection().exec_driver_sql(statement, values).rowcount  # type: ignore[no-any-return]
+
+
 @lru_cache(maxsize=32)
-def _sqlite_insert(core: Table, names: tuple[str, ...], *, update: bool) -> str:
+def _sqlite_insert(
+    core: Table, names: tuple[str, ...], conflict: tuple[str, ...], *, update: bool
+) -> str:
     """INSERT for one table and column set, as SQL text with positional parameters (only our
-    own table and column names are formatted in), built once per process. On a dedupe
-    conflict it does nothing, or with ``update`` overwrites all but ``first_seen_at``."""
+    own table and column names are formatted in), built once per process. On a conflict it
+    does nothing, or with ``update`` overwrites all but ``first_seen_at``."""
     if update:
         changes = ", ".join(f"{n} = excluded.{n}" for n in names if n != "first_seen_at")
-        conflict = f"DO UPDATE SET {changes}"
+        action = f"DO UPDATE SET {changes}"
     else:
-        conflict = "DO NOTHING"
+        action = "DO NOTHING"
     return (
         f"INSERT INTO {core.name} ({', '.join(names)}) "  # noqa: S608
         f"VALUES ({', '.join('?' * len(names))}) "
-        f"ON CONFLICT (organization_id, dedupe_hash) {conflict}"
+        f"ON CONFLICT ({', '.join(conflict)}) {action}"
     )
 
 
