@@ -6,12 +6,19 @@ over the baseline, and the peak RSS of a sync of ARIA_BENCH_MEMORY_RECORDS recor
 (default 1,000,000; run in a fresh process so the figure is the sync's own).
 Sizes: ARIA_BENCH_SYNC_RECORDS (default 200,000); ARIA_BENCH_SKIP_SQLITE=1 measures only
 PostgreSQL.
+
+Also printed, so the figures can be read against what the machine allows: two floors of the
+pipeline measured alone. The source side (sandbox page → HTTP → JSON → the integration's
+normalizer, nothing stored) and, on SQLite, the findings rows of the sync inserted again by
+the driver alone (one prepared INSERT, executemany, into an empty table with the same
+indexes). No pipeline that does both can be faster than the two together.
 """
 
 from __future__ import annotations
 
 import os
 import resource
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -91,6 +98,52 @@ def ours(url: str, data_dir: Path, size: int) -> float:
     return size / elapsed
 
 
+def source_floor(data_dir: Path, size: int) -> float:
+    """Records/s of the source side alone: pages read and normalized, nothing stored."""
+    from aria.asyncbridge import run_async
+    from aria.installs import flows
+    from aria.sdk import SyncOptions
+
+    runtime, _job_id = prepare(f"sqlite:///{data_dir}/source.db", data_dir, size)
+    values = BenchEdr.config_class().parse(BenchEdr.sandbox_config)
+    counted = [0]
+
+    async def read() -> None:
+        async with flows.build(runtime, BenchEdr, "sandbox", values) as integration:
+            async for page in integration.sync(SyncOptions(streams=["alerts"], full=True)):
+                counted[0] += len(page.records)
+
+    started = time.perf_counter()
+    run_async(read)
+    elapsed = time.perf_counter() - started
+    runtime.close()
+    assert counted[0] == size, counted
+    return size / elapsed
+
+
+def insert_floor(database: Path, data_dir: Path, rows: int = 20_000) -> float:
+    """Rows/s of SQLite inserting ``rows`` stored findings again into an empty, migrated
+    findings table: the driver's executemany of one prepared INSERT, nothing else."""
+    empty = data_dir / "floor.db"
+    engine = make_engine(f"sqlite:///{empty}")
+    migrate.upgrade(engine)
+    engine.dispose()
+    with sqlite3.connect(database) as source:
+        names = [r[1] for r in source.execute("PRAGMA table_info(findings)") if r[1] != "id"]
+        stored = source.execute(f"SELECT {', '.join(names)} FROM findings LIMIT {rows}").fetchall()
+    target = sqlite3.connect(empty)
+    target.execute("PRAGMA journal_mode=WAL")
+    target.execute("PRAGMA synchronous=NORMAL")
+    statement = f"INSERT INTO findings ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+    started = time.perf_counter()
+    for start in range(0, len(stored), 1000):  # one transaction per page, as a sync commits
+        target.executemany(statement, stored[start : start + 1000])
+        target.commit()
+    elapsed = time.perf_counter() - started
+    target.close()
+    return len(stored) / elapsed
+
+
 def naive(url: str, data_dir: Path, size: int) -> float:
     """The plan's pseudo-code: per record, normalize, SELECT by key, then INSERT or UPDATE."""
     runtime, _job_id = prepare(url, data_dir, 0)
@@ -145,6 +198,16 @@ def memory_child(size: int) -> None:
     print(f"{peak_kb / 1024:.0f}")
 
 
+def _floors(data_dir: Path, size: int) -> str:
+    source = source_floor(data_dir, size)
+    insert = insert_floor(data_dir / "bench.db", data_dir)
+    both = 1 / (1 / source + 1 / insert)
+    return (
+        f"\n  floors: source side alone {source:,.0f} records/s; findings INSERT alone "
+        f"{insert:,.0f} rows/s; both together at most {both:,.0f} records/s"
+    )
+
+
 def main() -> None:
     if len(sys.argv) > 2 and sys.argv[1] == "--memory-child":
         memory_child(int(sys.argv[2]))
@@ -163,6 +226,7 @@ def main() -> None:
             if pg_url:
                 reset_postgres(pg_url)
             rate = ours(url, Path(tmp), size)
+            floors = "" if pg_url else _floors(Path(tmp), size)
             if pg_url:
                 reset_postgres(pg_url)
             url = pg_url or f"sqlite:///{tmp}/naive.db"
@@ -170,6 +234,7 @@ def main() -> None:
         print(
             f"sync ({name}): {size} records at {rate:,.0f} records/s; naive per-record ORM "
             f"baseline {baseline:,.0f} records/s ({naive_size} records); {rate / baseline:.1f}x"
+            + floors
         )
     memory = int(os.environ.get("ARIA_BENCH_MEMORY_RECORDS", "1000000"))
     if memory:
