@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import ExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
@@ -15,7 +15,6 @@ from aria.accounts.views import session_router
 from aria.api import API_PREFIX, build_api_router
 from aria.config import Settings, get_settings
 from aria.db import checkpoint
-from aria.db.engine import is_sqlite_file
 from aria.errors import install_error_handlers
 from aria.middleware import RequestIdMiddleware
 from aria.runtime import Runtime
@@ -43,10 +42,9 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         worker: EmbeddedWorker | None = None
-        checkpointer: checkpoint.WalCheckpointer | None = None
-        if background_checkpoints and is_sqlite_file(runtime.engine):
-            checkpointer = checkpoint.WalCheckpointer(runtime.engine)
-            checkpointer.start()
+        checkpoints = ExitStack()
+        if background_checkpoints:
+            checkpoints.enter_context(checkpoint.background_checkpoints(runtime.engine))
         if embedded_worker:
             worker = EmbeddedWorker(
                 runtime.huey, runtime.tasks, workers=runtime.settings.worker_threads
@@ -58,8 +56,7 @@ def create_app(
         finally:
             if worker is not None:
                 worker.stop()
-            if checkpointer is not None:
-                checkpointer.stop()
+            checkpoints.close()
             runtime.close()
 
     app = FastAPI(

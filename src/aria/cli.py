@@ -442,13 +442,15 @@ def worker_command(
     threads: Annotated[int | None, typer.Option(help="Worker threads.")] = None,
 ) -> None:
     """Run queue workers (for ARIA_QUEUE_URL=redis://… deployments with many hosts)."""
+    from aria.db.checkpoint import background_checkpoints
     from aria.sync.queue import build_consumer
 
     runtime = _runtime()
     runtime.tasks  # noqa: B018 - registers the tasks on this Huey instance
     consumer = build_consumer(runtime.huey, workers=threads or runtime.settings.worker_threads)
     freeze_startup_heap()
-    consumer.run()
+    with background_checkpoints(runtime.engine):  # none inside a commit (see the module)
+        consumer.run()
 
 
 def run() -> None:  # pragma: no cover - console entry point wrapper

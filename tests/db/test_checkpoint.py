@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, text
 
-from aria.db.checkpoint import WalCheckpointer
+from aria.db.checkpoint import WalCheckpointer, background_checkpoints
 from aria.db.engine import is_sqlite_file, make_engine
 
 
@@ -59,3 +59,15 @@ def test_without_the_checkpointer_a_commit_checkpoints_itself(tmp_path: Path) ->
             connection.execute(text("INSERT INTO t VALUES (:v)"), {"v": "x" * 4000})
     assert path.stat().st_size > 10_000_000
     engine.dispose()
+
+
+def test_background_checkpoints_cover_the_block_on_sqlite_files_only(tmp_path: Path) -> None:
+    """What `aria serve` and `aria worker` wrap their work in."""
+    engine = make_engine(f"sqlite:///{tmp_path}/aria.db")
+    with background_checkpoints(engine) as checkpointer:
+        assert checkpointer is not None and _autocheckpoint(engine) == 0
+    assert checkpointer.checkpoints == 1  # stopping leaves a short log for the next process
+    assert _autocheckpoint(engine) == 1000
+    engine.dispose()
+    with background_checkpoints(make_engine("sqlite://")) as nothing:
+        assert nothing is None

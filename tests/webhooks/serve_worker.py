@@ -7,6 +7,7 @@ Usage: ``python -m tests.webhooks.serve_worker`` with ARIA_* settings in the env
 from __future__ import annotations
 
 from aria.config import load_settings
+from aria.db.checkpoint import background_checkpoints
 from aria.heap import freeze_startup_heap
 from aria.logs import configure_logging
 from aria.runtime import Runtime
@@ -21,7 +22,8 @@ def main() -> None:
     runtime.tasks  # noqa: B018 - registers the tasks on this Huey instance
     consumer = build_consumer(runtime.huey, workers=settings.worker_threads)
     freeze_startup_heap()
-    consumer.run()
+    with background_checkpoints(runtime.engine):
+        consumer.run()
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@ the database) inside whichever COMMIT first finds the log past 1,000 pages. In `
 that is a request: under webhook load one group commit in a few hundred stalled for 150-180 ms
 on this fsync, and every delivery waiting on it with it. While the server runs, its own
 connections skip those automatic checkpoints and this thread runs a PASSIVE checkpoint every
-second instead (PASSIVE never blocks readers or writers). Other processes keep SQLite's
+second instead (PASSIVE never blocks readers or writers). `aria worker` does the same: an
+automatic checkpoint there ran inside a commit that held the write gate, so the receiver's
+group commit waited on the worker's fsync. Other processes (CLI commands) keep SQLite's
 automatic checkpoints.
 """
 
@@ -13,9 +15,13 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, event
+
+from aria.db.engine import is_sqlite_file
 
 log = logging.getLogger(__name__)
 
@@ -61,3 +67,17 @@ class WalCheckpointer:
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             self.checkpoint()
+
+
+@contextmanager
+def background_checkpoints(engine: Engine) -> Iterator[WalCheckpointer | None]:
+    """A running `WalCheckpointer` for the block when ``engine`` is a SQLite file, else None."""
+    if not is_sqlite_file(engine):
+        yield None
+        return
+    checkpointer = WalCheckpointer(engine)
+    checkpointer.start()
+    try:
+        yield checkpointer
+    finally:
+        checkpointer.stop()
