@@ -1,4 +1,4 @@
-"""WAL checkpoints off the request path, for the serving process on SQLite.
+"""WAL checkpoints off the commit path, for the long-running processes on SQLite.
 
 SQLite folds its write-ahead log back into the database file (a checkpoint, with an fsync of
 the database) inside whichever COMMIT first finds the log past 1,000 pages. In `aria serve`

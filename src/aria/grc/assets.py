@@ -13,7 +13,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from aria.grc import models
-from aria.grc.store import among, dialect_insert
+from aria.grc.store import among, insert_ignoring_conflicts
 from aria.sdk import records as canonical
 
 Identifier = tuple[str, str]
@@ -193,10 +193,11 @@ class AssetResolver:
             {"organization_id": self.organization_id, "kind": k, "value": v, "asset_id": a}
             for (k, v), a in self.new_identifiers.items()
         ]
-        statement = dialect_insert(self.session, models.AssetIdentifier)
-        self.session.execute(
-            statement.on_conflict_do_nothing(index_elements=["organization_id", "kind", "value"]),
+        insert_ignoring_conflicts(
+            self.session,
+            models.AssetIdentifier.__table__,
             rows,
+            ("organization_id", "kind", "value"),
         )
         self.new_identifiers.clear()
 

@@ -475,7 +475,7 @@ def _insert_unnest(session: Session, core: Any, rows: list[dict[str, Any]]) -> l
     statement = (
         f"INSERT INTO {core.name} ({', '.join(names)}) "  # noqa: S608
         f"SELECT * FROM unnest({', '.join(arrays)}) "
-        f"ON CONFLICT (organization_id, dedupe_hash) DO UPDATE SET {updates} "
+        f"ON CONFLICT ({', '.join(DEDUPE)}) DO UPDATE SET {updates} "
         "RETURNING id, dedupe_hash"
     )
     return list(session.connection().exec_driver_sql(statement, params).all())
