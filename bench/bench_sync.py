@@ -133,6 +133,8 @@ def insert_floor(database: Path, data_dir: Path, rows: int = 20_000) -> float:
     with sqlite3.connect(database) as source:
         names = [r[1] for r in source.execute("PRAGMA table_info(findings)") if r[1] != "id"]
         stored = source.execute(f"SELECT {', '.join(names)} FROM findings LIMIT {rows}").fetchall()
+    # The driver alone, with the product's journal settings; foreign keys stay off because
+    # the rows' organization, installation and assets are not in this empty database.
     target = sqlite3.connect(empty)
     target.execute("PRAGMA journal_mode=WAL")
     target.execute("PRAGMA synchronous=NORMAL")
